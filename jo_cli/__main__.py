@@ -1,0 +1,3 @@
+from jo_cli.cli.app import main
+
+main()

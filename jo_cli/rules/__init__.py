@@ -1,0 +1,17 @@
+"""Lint rules, one module per family; importing this package registers every code."""
+
+from __future__ import annotations
+
+from jo_cli.findings import Finding
+from jo_cli.loader import Document
+from jo_cli.rules import kinds, parsing, schema  # noqa: F401  (registration)
+from jo_cli.rules.base import RULES, Rule, RuleContext
+
+
+def run_document_rules(doc: Document, *, kind: str | None, expected_kind: str | None) -> list[Finding]:
+    """Every per-document check; each must cope with documents that failed their schema."""
+    context = RuleContext(kind=kind, expected_kind=expected_kind)
+    return [finding for rule in RULES.values() if rule.check for finding in rule.check(doc, context)]
+
+
+__all__ = ["RULES", "Rule", "RuleContext", "run_document_rules"]

@@ -1,0 +1,78 @@
+"""The one registry of rule codes: what `jo explain` prints and `jo validate` emits (SPEC §10.3)."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from jo_cli.findings import Finding, Severity
+from jo_cli.loader import Document, Span
+
+
+@dataclass(frozen=True, slots=True)
+class RuleContext:
+    """What a per-document rule may know besides the document itself."""
+
+    kind: str | None
+    expected_kind: str | None
+
+
+DEFAULT_EXAMPLE_PATH = "journeys/example.yaml"
+
+Check = Callable[[Document, RuleContext], Iterator[Finding]]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    code: str
+    name: str
+    severity: Severity
+    doc: str
+    # None for codes the loader or the schema check emits themselves.
+    check: Check | None = None
+    # The file the docstring's examples are written as (for the example tests and `jo explain`).
+    example_path: str = DEFAULT_EXAMPLE_PATH
+
+    @property
+    def summary(self) -> str:
+        return self.doc.strip().splitlines()[0]
+
+    def example(self, label: str) -> str:
+        """The dedented `Fails:` or `Passes:` block of the docstring."""
+        match = re.search(rf"^{label}:\n((?:(?:    .*)?\n)+)", self.doc + "\n", re.MULTILINE)
+        if match is None:
+            raise KeyError(f"{self.code} has no {label} example")
+        return inspect.cleandoc("\n" + match.group(1)).rstrip() + "\n"
+
+    def finding(self, doc: Document, span: Span, message: str, *, hint: str | None = None) -> Finding:
+        return Finding(path=doc.path, line=span.line, col=span.col, code=self.code, severity=self.severity,
+                       message=message, hint=hint, end_line=span.end_line, end_col=span.end_col)
+
+
+RULES: dict[str, Rule] = {}
+
+
+def declare(code: str, name: str, severity: Severity, doc: str, *, example_path: str | None = None) -> Rule:
+    """Register a code whose check lives in the loader or the schema check."""
+    rule = Rule(code, name, severity, inspect.cleandoc(doc), example_path=example_path or DEFAULT_EXAMPLE_PATH)
+    _register(rule)
+    return rule
+
+
+def rule(code: str, name: str, severity: Severity) -> Callable[[Check], Rule]:
+    """Register a per-document check; its docstring is the rule's documentation."""
+
+    def wrap(check: Check) -> Rule:
+        registered = Rule(code, name, severity, inspect.cleandoc(check.__doc__ or ""), check=check)
+        _register(registered)
+        return registered
+
+    return wrap
+
+
+def _register(rule: Rule) -> None:
+    if rule.code in RULES:
+        raise RuntimeError(f"rule code {rule.code} registered twice")
+    RULES[rule.code] = rule

@@ -1,0 +1,166 @@
+"""`jo validate` as a library: paths in, findings out (SPEC §10)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jo_cli.errors import JoError
+from jo_cli.findings import CheckResult, Finding, sorted_findings
+from jo_cli.loader import Document, load_yaml
+from jo_cli.project import (
+    find_project_file,
+    folder_kind,
+    is_data_schema_path,
+    is_project_file,
+    project_yaml_files,
+    walk_yaml,
+)
+from jo_cli.rules import run_document_rules
+from jo_cli.schema.bundled import KINDS
+from jo_cli.schema.check import check_document
+
+
+_KIND_LINE = re.compile(rb"^kind:[ \t]*[\"']?(" + "|".join(KINDS).encode() + rb")\b", re.MULTILINE)
+
+
+@dataclass(slots=True)
+class Validation:
+    """What one validate call saw: findings, counts, and the texts for snippets."""
+
+    findings: list[Finding] = field(default_factory=list)
+    checked: int = 0
+    skipped: int = 0
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def result(self) -> CheckResult:
+        return CheckResult(findings=sorted_findings(self.findings), files_checked=self.checked,
+                           files_skipped=self.skipped)
+
+
+def validate_project(root: Path, *, cwd: Path) -> Validation:
+    """Every file of the project at `root`: jo.yaml, the kind folders, the data schemas."""
+    return validate_files(project_yaml_files(root), cwd=cwd, project_root=root)
+
+
+def validate_paths(paths: Sequence[Path], *, cwd: Path) -> Validation:
+    """Files and directories as given on the command line."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(walk_yaml(path))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise JoError(f"{path}: no such file or directory")
+    project_file = find_project_file(cwd)
+    return validate_files(files, cwd=cwd, project_root=project_file.parent if project_file else None)
+
+
+def validate_files(files: Iterable[Path], *, cwd: Path, project_root: Path | None) -> Validation:
+    validation = Validation()
+    seen: set[Path] = set()
+    data_schemas: list[Path] = []
+    for path in files:
+        resolved = path.resolve()
+        if resolved in seen:
+            continue
+        seen.add(resolved)
+        if path.suffix == ".json":
+            if is_data_schema_path(path):
+                _check_data_schema(validation, path, cwd)
+            else:
+                validation.skipped += 1
+            continue
+        doc = _check_yaml(validation, path, cwd)
+        if doc is not None and is_project_file(path) and project_root is not None:
+            data_schemas.extend(_referenced_data_schemas(doc, path.parent))
+    for schema_path in data_schemas:
+        if schema_path.resolve() not in seen and schema_path.is_file():
+            seen.add(schema_path.resolve())
+            _check_data_schema(validation, schema_path, cwd)
+    return validation
+
+
+def _check_yaml(validation: Validation, path: Path, cwd: Path) -> Document | None:
+    shown = display_path(path, cwd)
+    raw = _read(path)
+    loaded = load_yaml(shown, raw)
+    doc = loaded.document
+    kind = _kind_of(doc.data) if doc is not None else _kind_in_text(raw)
+    expected = "project" if is_project_file(path) else folder_kind(path)
+    if kind not in KINDS and expected is None:
+        validation.skipped += 1  # not a jo file: someone else's YAML (SPEC §10.1)
+        return None
+    validation.checked += 1
+    validation.findings.extend(loaded.findings)
+    if doc is None:
+        validation.sources[shown] = raw.decode("utf-8", errors="replace")
+        return None
+    validation.sources[shown] = doc.text
+    validation.findings.extend(run_document_rules(doc, kind=kind, expected_kind=expected))
+    if kind in KINDS:
+        validation.findings.extend(check_document(doc, kind))
+    return doc
+
+
+def _check_data_schema(validation: Validation, path: Path, cwd: Path) -> None:
+    """A profile or entity schema must keep to jo's subset of JSON Schema (SPEC §5.1)."""
+    shown = display_path(path, cwd)
+    validation.checked += 1
+    raw = _read(path)
+    try:
+        json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        pass  # the loader reports the encoding with its position
+    except json.JSONDecodeError as exc:
+        validation.findings.append(Finding(shown, exc.lineno, exc.colno, "JO101", "error",
+                                           f"JSON syntax error: {exc.msg}"))
+        validation.sources[shown] = raw.decode("utf-8", errors="replace")
+        return
+    # Valid JSON is YAML 1.2 once its whitespace tabs (never inside strings) are spaces.
+    loaded = load_yaml(shown, raw.replace(b"\t", b" "))
+    validation.findings.extend(loaded.findings)
+    if loaded.document is not None:
+        validation.sources[shown] = loaded.document.text
+        validation.findings.extend(check_document(loaded.document, "data"))
+
+
+def _referenced_data_schemas(doc: Document, root: Path) -> list[Path]:
+    data = doc.data if isinstance(doc.data, dict) else {}
+    refs: list[Any] = [data.get("profiles", {}).get("schema") if isinstance(data.get("profiles"), dict) else None]
+    entities = data.get("entities")
+    if isinstance(entities, dict):
+        refs.extend(e.get("schema") for e in entities.values() if isinstance(e, dict))
+    return [root / ref for ref in refs if isinstance(ref, str) and ref]
+
+
+def _kind_in_text(raw: bytes) -> str | None:
+    """The kind of a file that did not parse, when a top-level `kind:` line names one."""
+    match = _KIND_LINE.search(raw)
+    return match.group(1).decode() if match else None
+
+
+def _kind_of(data: Any) -> str | None:
+    if isinstance(data, dict) and isinstance(data.get("kind"), str):
+        return str(data["kind"])
+    return None
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise JoError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+
+
+def display_path(path: Path, cwd: Path) -> str:
+    """Paths as a user would type them: relative to the working directory when inside it."""
+    try:
+        return path.resolve().relative_to(cwd.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
