@@ -56,7 +56,7 @@ def validate_paths(paths: Sequence[Path], *, cwd: Path) -> Validation:
         elif path.is_file():
             files.append(path)
         else:
-            raise JoError(f"{path}: no such file or directory")
+            raise JoError(f"{display_path(path, cwd)}: no such file or directory")
     project_file = find_project_file(cwd)
     return validate_files(files, cwd=cwd, project_root=project_file.parent if project_file else None)
 

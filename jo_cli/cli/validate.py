@@ -29,6 +29,11 @@ def validate_command(
         Format, typer.Option("--format", "-o", help="Report format; auto is github under GitHub Actions, else text.")
     ] = Format.auto,
     strict: Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")] = False,
+    project_dir: Annotated[
+        Path | None,
+        typer.Option("-C", "--project-dir", help="Project root, as the global -C (handy in pre-commit args).",
+                     file_okay=False, show_default=False),
+    ] = None,
 ) -> None:
     """Lint journeys, campaigns, audiences, events and jo.yaml: file:line:col findings with stable codes."""
     from jo_cli.cli.render.findings import REPORTERS
@@ -36,7 +41,7 @@ def validate_command(
     from jo_cli.validate import validate_paths, validate_project
 
     cwd = Path.cwd()
-    project_dir: Path | None = (ctx.obj or {}).get("project_dir")
+    project_dir = project_dir or (ctx.obj or {}).get("project_dir")
     if paths:
         validation = validate_paths([p if p.is_absolute() else cwd / p for p in paths], cwd=cwd)
     else:

@@ -78,22 +78,27 @@ def _findings(doc: Document, error: ValidationError) -> Iterator[Finding]:
     keyword = str(error.validator)
     if "propertyNames" in error.schema_path:
         name = str(error.instance)
-        yield _at(doc, doc.locate((*path, name), key=True), "JO205", f"{where}: {_explain_value(error)}")
+        yield _at(doc, doc.locate((*path, name), key=True), "JO205", f"{where}{_explain_value(error)}")
     elif keyword == "additionalProperties":
         yield from _unknown_keys(doc, path, where, error)
     elif keyword == "required":
         missing = _missing_key(error)
         if _misspelt(missing, error):
             return  # the unknown-key finding on the misspelt key already suggests it
-        yield _at(doc, doc.locate(path, key=True), "JO202", f"{where}: missing required key `{missing}`")
+        yield _at(doc, doc.locate(path, key=True), "JO202", f"{where}missing required key `{missing}`")
     elif keyword == "type":
         yield _type_finding(doc, path, where, error)
     elif keyword in ("enum", "const"):
         yield _choice_finding(doc, path, where, error)
+    elif keyword == "not" and isinstance(error.validator_value, dict) and "required" in error.validator_value:
+        keys = list(error.validator_value["required"])
+        shown = " and ".join(f"`{k}`" for k in keys)
+        yield _at(doc, doc.locate((*path, keys[-1]), key=True), "JO205",
+                  f"{where}{shown} exclude each other; give only one")
     elif keyword in ("oneOf", "anyOf", "not"):
-        yield _at(doc, doc.locate(path, key=True), "JO205", f"{where}: {_combinator_message(error)}")
+        yield _at(doc, doc.locate(path, key=True), "JO205", f"{where}{_combinator_message(error)}")
     else:
-        yield _at(doc, doc.locate(path), "JO205", f"{where}: {_explain_value(error)}")
+        yield _at(doc, doc.locate(path), "JO205", f"{where}{_explain_value(error)}")
 
 
 def _unknown_keys(doc: Document, path: JsonPath, where: str, error: ValidationError) -> Iterator[Finding]:
@@ -106,7 +111,7 @@ def _unknown_keys(doc: Document, path: JsonPath, where: str, error: ValidationEr
         hint = _did_you_mean(key, allowed)
         allowed_text = ", ".join(f"`{a}`" for a in allowed) if allowed else "none"
         yield _at(doc, doc.locate((*path, key), key=True), "JO201",
-                  f"{where}: unknown key `{key}`" + (f"; did you mean `{hint}`?" if hint else ""),
+                  f"{where}unknown key `{key}`" + (f"; did you mean `{hint}`?" if hint else ""),
                   hint=f"allowed keys: {allowed_text}")
 
 
@@ -118,14 +123,14 @@ def _type_finding(doc: Document, path: JsonPath, where: str, error: ValidationEr
     hint = None
     if isinstance(value, str) and value in YAML11_BOOLEANS and "boolean" in names:
         hint = "jo reads YAML 1.2: only `true` and `false` are booleans"
-    return _at(doc, doc.locate(path), "JO203", f"{where}: expected {wanted}, got {_describe(value)}", hint=hint)
+    return _at(doc, doc.locate(path), "JO203", f"{where}expected {wanted}, got {_describe(value)}", hint=hint)
 
 
 def _choice_finding(doc: Document, path: JsonPath, where: str, error: ValidationError) -> Finding:
     choices = [error.validator_value] if error.validator == "const" else list(error.validator_value)
     value = error.instance
     shown = ", ".join(f"`{c}`" for c in choices)
-    message = f"{where}: {_describe(value)} is not " + (f"one of {shown}" if len(choices) > 1 else shown)
+    message = f"{where}{_describe(value)} is not " + (f"one of {shown}" if len(choices) > 1 else shown)
     hint = _did_you_mean(str(value), [str(c) for c in choices]) if isinstance(value, str) else None
     if hint:
         message += f"; did you mean `{hint}`?"
@@ -137,8 +142,6 @@ def _combinator_message(error: ValidationError) -> str:
     required = [b.get("required") for b in branches if isinstance(b, dict)]
     if required and all(r for r in required):
         keys = " or ".join(f"`{r[0]}`" for r in required if r)
-        if error.validator == "not":
-            return f"give only one of {keys}"
         return f"give exactly one of {keys}"
     return str(error.message)
 
@@ -207,12 +210,13 @@ def _article(type_name: str) -> str:
 
 
 def _dotted(path: JsonPath) -> str:
+    """The message prefix naming the node: "`steps.wait-3d`: ", or nothing at the top level."""
     if not path:
-        return "document"
+        return ""
     text = ""
     for part in path:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return f"`{text}`"
+    return f"`{text}`: "
 
 
 def _at(doc: Document, span: Span, code: str, message: str, *, hint: str | None = None) -> Finding:

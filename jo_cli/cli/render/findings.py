@@ -59,7 +59,7 @@ class JsonReporter(Reporter):
     def render(self, result: CheckResult) -> str:
         document = {
             "version": 1,
-            "status": "fail" if result.findings else "pass",
+            "status": "fail" if result.errors else "pass",
             "files_checked": result.files_checked,
             "files_skipped": result.files_skipped,
             "errors": result.errors,
