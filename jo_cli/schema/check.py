@@ -7,7 +7,8 @@ from collections.abc import Iterable, Iterator
 from functools import cache
 from typing import Any
 
-from jsonschema import Draft7Validator, ValidationError
+from jsonschema import Draft7Validator, ValidationError, validators
+from jsonschema._keywords import allOf as _standard_all_of
 from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource
 from referencing.jsonschema import DRAFT7
@@ -45,9 +46,58 @@ def _registry() -> Registry[Any]:
     return Registry(retrieve=_refuse_remote).with_resources(resources)  # type: ignore[call-arg]
 
 
+def _dispatch_table(all_of: list[Any]) -> tuple[str, dict[str, Any]] | None:
+    """`allOf` of `if {key: const} then {...}` branches, as (key, {value: then}); else None."""
+    key, table = None, {}
+    for branch in all_of:
+        if not isinstance(branch, dict) or set(branch) != {"if", "then"}:
+            return None
+        condition = branch["if"]
+        if set(condition) - {"type", "properties", "required"} or condition.get("type", "object") != "object":
+            return None
+        properties = condition.get("properties", {})
+        if len(properties) != 1 or condition.get("required") != list(properties):
+            return None
+        [(name, test)] = properties.items()
+        if set(test) != {"const"} or not isinstance(test["const"], str) or key not in (None, name):
+            return None
+        key, table[test["const"]] = name, branch["then"]
+    return (key, table) if key is not None else None
+
+
+# id(allOf list) -> (that list, its dispatch table). The schemas are cached for the
+# process, so their lists live as long as this; the identity check guards reuse of ids.
+_DISPATCH: dict[int, tuple[list[Any], tuple[str, dict[str, Any]] | None]] = {}
+
+
+def _dispatching_all_of(validator: Any, all_of: list[Any], instance: Any, schema: Any) -> Iterator[ValidationError]:
+    """`allOf` that goes straight to the one `then` whose `if` matches the `type` discriminator.
+
+    Equivalent to draft-07's `allOf` + `if/then` for that shape (the other
+    branches' `if` is false, so they add nothing), but evaluates one branch
+    instead of testing every `if`: the schema stays editor-friendly, and a
+    step costs one subschema rather than fourteen.
+    """
+    cached = _DISPATCH.get(id(all_of))
+    if cached is None or cached[0] is not all_of:
+        cached = _DISPATCH[id(all_of)] = (all_of, _dispatch_table(all_of))
+    dispatch = cached[1]
+    if dispatch is None:
+        yield from _standard_all_of(validator, all_of, instance, schema)
+        return
+    key, table = dispatch
+    if isinstance(instance, dict) and isinstance(instance.get(key), str) and instance[key] in table:
+        yield from validator.descend(instance, table[instance[key]], schema_path=instance[key])
+
+
+_JoValidator = validators.extend(Draft7Validator, {"allOf": _dispatching_all_of})
+
+
 @cache
 def validator_for(name: str) -> Draft7Validator:
-    return Draft7Validator(load_schema(name), registry=_registry(), format_checker=format_checker())
+    validator: Draft7Validator = _JoValidator(load_schema(name), registry=_registry(),
+                                              format_checker=format_checker())
+    return validator
 
 
 def check_document(doc: Document, schema_name: str) -> list[Finding]:
