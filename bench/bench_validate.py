@@ -26,7 +26,8 @@ id: journey-{n}
 name: Welcome series {n}
 description: New subscribers get a welcome email, a tip three days later and an SMS for gold members.
 tags: [onboarding, email]
-entry: {{type: audience, audience: new-subscribers, schedule: {{cron: "0 9 * * *"}}, incremental: true, next: check-consent}}
+entry:
+  {{type: audience, audience: new-subscribers, schedule: {{cron: "0 9 * * *"}}, incremental: true, next: check-consent}}
 settings:
   timezone: Europe/Paris
   use_profile_timezone: true

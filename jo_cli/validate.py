@@ -24,7 +24,6 @@ from jo_cli.rules import run_document_rules
 from jo_cli.schema.bundled import KINDS
 from jo_cli.schema.check import check_document
 
-
 _KIND_LINE = re.compile(rb"^kind:[ \t]*[\"']?(" + "|".join(KINDS).encode() + rb")\b", re.MULTILINE)
 
 

@@ -75,7 +75,7 @@ def run(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("jo: interrupted", file=sys.stderr)
         return 130
-    except Exception:  # noqa: BLE001 — anything else is jo's bug, not the user's
+    except Exception:
         log = _write_crash_log(argv)
         print(f"jo: internal error: this is a bug in jo; details are in {log}", file=sys.stderr)
         return 3

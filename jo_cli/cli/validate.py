@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     auto = "auto"
     text = "text"
     concise = "concise"
@@ -67,7 +67,7 @@ def _nearest_project(cwd: Path) -> Path:
 
 def _resolve_format(output_format: Format) -> str:
     if output_format is not Format.auto:
-        return output_format.value
+        return str(output_format.value)
     # yamllint's rule: both variables are set inside GitHub Actions.
     if os.environ.get("GITHUB_ACTIONS") and os.environ.get("GITHUB_WORKFLOW"):
         return "github"

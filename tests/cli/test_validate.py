@@ -84,7 +84,9 @@ def test_warnings_pass_unless_strict(run_jo) -> None:
     misfiled = str(BROKEN / "events" / "misfiled.yaml")
     ran = run_jo("jo", "validate", "-o", "concise", misfiled, cwd=BROKEN)
     assert ran.code == 0
-    assert ran.out == "events/misfiled.yaml:1:7: JO207 warning `kind: audience` in the event folder (expected `kind: event`)\n"
+    assert ran.out == (
+        "events/misfiled.yaml:1:7: JO207 warning `kind: audience` in the event folder (expected `kind: event`)\n"
+    )
     strict = run_jo("jo", "validate", "-o", "concise", "--strict", misfiled, cwd=BROKEN)
     assert strict.code == 1
     assert " JO207 error " in strict.out

@@ -1,4 +1,4 @@
-"""JO2xx at their exact positions, and the schema model of SPEC §4–§6, §9.1, §5.1."""
+"""JO2xx at their exact positions, and the schema model of SPEC §4-§6, §9.1, §5.1."""
 
 from __future__ import annotations
 

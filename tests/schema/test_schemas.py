@@ -86,7 +86,8 @@ def test_remote_refs_are_never_fetched() -> None:
         (is_date, ["2026-12-01", "2024-02-29"], ["2026-13-01", "2023-02-29", "20261201", "2026-12-1"]),
         (is_date_time, ["2026-12-01T09:00:00Z", "2026-12-01T09:00:00", "2026-12-01T09:00:00+05:30",
                         "2026-12-01T09:00"], ["2026-12-01", "2026-12-01T25:00:00Z", "tomorrow"]),
-        (is_duration, ["P3D", "PT2H", "P1DT12H", "PT30M", "P2W", "PT0.5S"], ["P1M", "P1Y", "P", "PT", "3 days", "P1DT"]),
+        (is_duration, ["P3D", "PT2H", "P1DT12H", "PT30M", "P2W", "PT0.5S"],
+         ["P1M", "P1Y", "P", "PT", "3 days", "P1DT"]),
         (is_email, ["ada@example.org"], ["ada", "ada@", "a b@example.org"]),
     ],
 )

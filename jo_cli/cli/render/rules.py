@@ -20,4 +20,5 @@ def render_rule(rule: Rule) -> str:
 
 
 def render_rule_list(rules: Iterable[Rule]) -> str:
-    return "".join(f"{r.code}  {r.severity:<7}  {r.name:<16}  {r.summary}\n" for r in sorted(rules, key=lambda r: r.code))
+    ordered = sorted(rules, key=lambda r: r.code)
+    return "".join(f"{r.code}  {r.severity:<7}  {r.name:<16}  {r.summary}\n" for r in ordered)
