@@ -102,7 +102,7 @@ def load_yaml(path: str, raw: bytes) -> LoadResult:
     except _Stop:
         return LoadResult(None, findings)
     except yaml.MarkedYAMLError as exc:
-        findings.append(_syntax_finding(path, exc))
+        findings.append(_syntax_finding(path, exc, text))
         return LoadResult(None, findings)
     except yaml.YAMLError as exc:  # reader errors carry a position only
         findings.append(_finding(path, Span(1, 1, 1, 1), "JO101", f"YAML error: {exc}"))
@@ -263,13 +263,17 @@ def _span(start: yaml.Mark, end: yaml.Mark) -> Span:
     return Span(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
 
 
-def _syntax_finding(path: str, exc: yaml.MarkedYAMLError) -> Finding:
+def _syntax_finding(path: str, exc: yaml.MarkedYAMLError, text: str) -> Finding:
     mark = exc.problem_mark or exc.context_mark
     line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
     problem = exc.problem or "invalid YAML"
     if exc.context and exc.context_mark is not None and exc.context_mark is not mark:
         problem = f"{problem} ({exc.context} on line {exc.context_mark.line + 1})"
-    return _finding(path, Span(line, col, line, col), "JO101", f"YAML syntax error: {problem}")
+    hint = None
+    lines = text.splitlines()
+    if line <= len(lines) and lines[line - 1][col - 1:col] == "\t":
+        hint = "YAML cannot indent with tabs: use spaces"
+    return _finding(path, Span(line, col, line, col), "JO101", f"YAML syntax error: {problem}", hint=hint)
 
 
 def _finding(path: str, span: Span, code: str, message: str, *, hint: str | None = None) -> Finding:

@@ -90,3 +90,10 @@ def test_jo108_complex_key() -> None:
 def test_yaml11_traps_stay_strings() -> None:
     # `no`, `12:30` and dates are text in YAML 1.2, so a string field accepts them.
     assert_findings(HEAD.replace("id: welcome", "id: welcome\nname: no\ndescription: 12:30 2024-01-01"))
+
+
+def test_jo101_tab_gets_a_hint() -> None:
+    from jo_cli.loader import load_yaml
+
+    [finding] = load_yaml("a.yaml", "kind: journey\nname: café\nsettings:\n\ttimezone: UTC\n".encode()).findings
+    assert finding.hint == "YAML cannot indent with tabs: use spaces"
