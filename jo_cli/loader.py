@@ -25,6 +25,8 @@ from jo_cli.findings import Finding
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 64
 MAX_NODES = 100_000
+# Longer number literals are refused: Python's int() stops at 4,300 digits, and no jo value needs 65.
+MAX_NUMBER_CHARS = 64
 
 PathPart = str | int
 JsonPath = tuple[PathPart, ...]
@@ -173,11 +175,13 @@ class _Composer:
         if isinstance(event, yaml.ScalarEvent):
             if tag is not None and tag != _STR_TAG:
                 self._fail(event, "JO105", f"tag `{tag}` is not allowed", hint="write the value plainly or quote it")
-            if "\x00" in event.value:
-                self._fail(event, "JO103", "NUL character in a value")
+            self._check_characters(event)
             self.doc.positions[path] = _span(event.start_mark, event.end_mark)
             if tag is None and event.implicit[0]:
-                return resolve_plain(event.value)
+                try:
+                    return resolve_plain(event.value)
+                except ValueError:
+                    self._fail(event, "JO106", f"number literal longer than {MAX_NUMBER_CHARS} characters")
             return event.value
         if tag is not None:
             self._fail(event, "JO105", f"tag `{tag}` is not allowed")
@@ -221,15 +225,24 @@ class _Composer:
         raise AssertionError("unterminated mapping")
 
     def _key(self, event: yaml.Event) -> str:
+        if isinstance(event, yaml.AliasEvent):
+            self._fail(event, "JO104", f"alias `*{event.anchor}` is not allowed: jo files use no anchors or aliases")
         if not isinstance(event, yaml.ScalarEvent):
             self._fail(event, "JO108", "a mapping key must be a plain word, not a list or mapping")
         if getattr(event, "anchor", None) is not None:
             self._fail(event, "JO104", f"anchor `&{event.anchor}` is not allowed: jo files use no anchors or aliases")
         if event.tag is not None and event.tag != _STR_TAG:
             self._fail(event, "JO105", f"tag `{event.tag}` is not allowed")
+        self._check_characters(event)
         self.nodes += 1
         # Keys are names: `on`, `200` and `2024-01-01` stay the text that was written.
         return str(event.value)
+
+    def _check_characters(self, event: yaml.ScalarEvent) -> None:
+        """Escapes such as "\\0" or "\\e" can smuggle in what the pre-scan refused in the raw text."""
+        bad = _NON_PRINTABLE.search(event.value)
+        if bad is not None:
+            self._fail(event, "JO103", f"control character U+{ord(bad.group()):04X} in a value")
 
     def _fail(self, event: yaml.Event, code: str, message: str, *, hint: str | None = None) -> None:
         self.findings.append(_finding(self.doc.path, _span(event.start_mark, event.end_mark), code, message, hint=hint))
@@ -237,13 +250,18 @@ class _Composer:
 
 
 def resolve_plain(text: str) -> Any:
-    """A plain scalar under YAML 1.2's core schema: only these become non-strings."""
+    """A plain scalar under YAML 1.2's core schema: only these become non-strings.
+
+    Raises ValueError for a number literal longer than MAX_NUMBER_CHARS.
+    """
     if text in _NULL:
         return None
     if text in _TRUE:
         return True
     if text in _FALSE:
         return False
+    if len(text) > MAX_NUMBER_CHARS and any(p.match(text) for p in (_INT, _OCT, _HEX, _FLOAT)):
+        raise ValueError(f"number literal longer than {MAX_NUMBER_CHARS} characters")
     if _INT.match(text):
         return int(text)
     if _OCT.match(text):

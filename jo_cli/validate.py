@@ -11,7 +11,7 @@ from typing import Any
 
 from jo_cli.errors import JoError
 from jo_cli.findings import CheckResult, Finding, sorted_findings
-from jo_cli.loader import Document, load_yaml
+from jo_cli.loader import MAX_BYTES, Document, load_yaml
 from jo_cli.project import (
     find_project_file,
     folder_kind,
@@ -113,7 +113,8 @@ def _check_data_schema(validation: Validation, path: Path, cwd: Path) -> None:
     validation.checked += 1
     raw = _read(path)
     try:
-        json.loads(raw.decode("utf-8-sig"))
+        if len(raw) <= MAX_BYTES:  # the loader reports a larger file
+            json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
         pass  # the loader reports the encoding with its position
     except json.JSONDecodeError as exc:
@@ -121,6 +122,8 @@ def _check_data_schema(validation: Validation, path: Path, cwd: Path) -> None:
                                            f"JSON syntax error: {exc.msg}"))
         validation.sources[shown] = raw.decode("utf-8", errors="replace")
         return
+    except (RecursionError, ValueError):
+        pass  # too deep or too long a number: the loader reports its limit, located
     # Valid JSON is YAML 1.2 once its whitespace tabs (never inside strings) are spaces.
     loaded = load_yaml(shown, raw.replace(b"\t", b" "))
     validation.findings.extend(loaded.findings)

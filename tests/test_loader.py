@@ -123,3 +123,23 @@ def test_c_and_pure_python_parsers_agree(source: bytes, monkeypatch: pytest.Monk
     assert located(fast.findings) == located(slow.findings)
     if fast.document and slow.document:
         assert fast.document.positions == slow.document.positions
+
+
+def test_huge_number_literals_are_a_limit_finding() -> None:
+    for literal in (b"9" * 4301, b"0x" + b"f" * 3600, b"0o" + b"7" * 4800, b"1" * 65):
+        [finding] = load_yaml("a.yaml", b"a: " + literal + b"\n").findings
+        assert (finding.code, finding.line, finding.col) == ("JO106", 1, 4)
+    assert load_yaml("a.yaml", b"a: " + b"9" * 64 + b"\n").document.data == {"a": int("9" * 64)}
+    assert load_yaml("a.yaml", b"a: '" + b"9" * 5000 + b"'\n").findings == []
+
+
+def test_control_characters_through_escapes_are_refused() -> None:
+    for source in (b'a: "\\e[31mred"\n', b'a: "x\\0"\n', b'"k\\0": 1\n'):
+        [finding] = load_yaml("a.yaml", source).findings
+        assert finding.code == "JO103"
+    assert load_yaml("a.yaml", b'a: "tab\\there\\nline"\n').findings == []
+
+
+def test_alias_as_key_is_jo104() -> None:
+    [finding] = load_yaml("a.yaml", b"a: &k x\n*k : y\n").findings
+    assert finding.code == "JO104"

@@ -139,3 +139,10 @@ def test_yaml_outside_jo_folders_without_kind_is_skipped() -> None:
 
 def test_jo207_kind_in_another_folder_is_a_warning() -> None:
     assert_findings("kind: audience\nid: gold\nwhere: 'true'\n", ("JO207", 1, 7), path="journeys/gold.yaml")
+
+
+def test_data_schema_limits_are_findings_not_crashes() -> None:
+    assert [c for c, _, _ in findings("[" * 2000 + "]" * 2000, path="data/x.schema.json")] == ["JO106"]
+    assert [c for c, _, _ in findings('{"a": ' + "1" * 5000 + "}", path="data/x.schema.json")] == ["JO106"]
+    big = '{"description": "' + "x" * (1024 * 1024) + '"}'
+    assert findings(big, path="data/x.schema.json") == [("JO106", 1, 1)]
