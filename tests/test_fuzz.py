@@ -526,6 +526,16 @@ _CHILD = textwrap.dedent("""
     from jo_cli.loader import load_yaml
     from jo_cli.validate import validate_files
 
+    def peak_rss_mib():
+        # VmHWM belongs to this process image; ru_maxrss would carry pytest's peak across fork and exec.
+        try:
+            for line in Path("/proc/self/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        except OSError:
+            pass
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
     raw = Path(sys.argv[1]).read_bytes()
     start = time.perf_counter()
     loaded = load_yaml("x.yaml", raw)
@@ -540,7 +550,7 @@ _CHILD = textwrap.dedent("""
         "validate": [[f.code, f.line, f.col, f.message] for f in validation.findings],
         "load_time": load_time,
         "validate_time": validate_time,
-        "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rss_mib": peak_rss_mib(),
     }))
 """)
 
