@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 from jo_cli.findings import Finding
 from jo_cli.loader import Document
-from jo_cli.rules import kinds, parsing, schema  # noqa: F401  (registration)
 from jo_cli.rules.base import RULES, Rule, RuleContext
+
+# Every module of this package but `base` is a rule family; importing it registers its codes.
+for _module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
+    if _module != "base":
+        importlib.import_module(f"{__name__}.{_module}")
 
 
 def run_document_rules(doc: Document, *, kind: str | None, expected_kind: str | None) -> list[Finding]:

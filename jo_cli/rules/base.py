@@ -34,6 +34,8 @@ class Rule:
     check: Check | None = None
     # The file the docstring's examples are written as (for the example tests and `jo explain`).
     example_path: str = DEFAULT_EXAMPLE_PATH
+    # Other project files the examples need, as (path, text): e.g. jo.yaml and an audience.
+    example_context: tuple[tuple[str, str], ...] = ()
 
     @property
     def summary(self) -> str:
@@ -61,11 +63,20 @@ def declare(code: str, name: str, severity: Severity, doc: str, *, example_path:
     return rule
 
 
-def rule(code: str, name: str, severity: Severity) -> Callable[[Check], Rule]:
+def rule(
+    code: str,
+    name: str,
+    severity: Severity,
+    *,
+    example_path: str = DEFAULT_EXAMPLE_PATH,
+    example_context: dict[str, str] | None = None,
+) -> Callable[[Check], Rule]:
     """Register a per-document check; its docstring is the rule's documentation."""
 
     def wrap(check: Check) -> Rule:
-        registered = Rule(code, name, severity, inspect.cleandoc(check.__doc__ or ""), check=check)
+        context = tuple((path, inspect.cleandoc(text) + "\n") for path, text in (example_context or {}).items())
+        registered = Rule(code, name, severity, inspect.cleandoc(check.__doc__ or ""), check=check,
+                          example_path=example_path, example_context=context)
         _register(registered)
         return registered
 

@@ -10,26 +10,28 @@ from jo_cli.rules import RULES
 from jo_cli.validate import validate_files
 
 
-def findings_for(tmp_path: Path, relative: str, text: str) -> list[tuple[str, int, int]]:
-    path = tmp_path / relative
+def findings_for(tmp_path: Path, code: str, label: str) -> list[str]:
+    """Codes found in the rule's example, written into a scratch project with its context files."""
+    rule = RULES[code]
+    for relative, text in rule.example_context:
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text(text, encoding="utf-8")
+    path = tmp_path / rule.example_path
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    validation = validate_files([path], cwd=tmp_path, project_root=None)
-    return [(f.code, f.line, f.col) for f in validation.findings]
+    path.write_text(rule.example(label), encoding="utf-8")
+    project_root = tmp_path if (tmp_path / "jo.yaml").is_file() else None
+    validation = validate_files([path], cwd=tmp_path, project_root=project_root)
+    return [f.code for f in validation.findings if f.path == rule.example_path]
 
 
 @pytest.mark.parametrize("code", sorted(RULES))
 def test_failing_example_yields_its_code(code: str, tmp_path: Path) -> None:
-    rule = RULES[code]
-    codes = [c for c, _, _ in findings_for(tmp_path, rule.example_path, rule.example("Fails"))]
-    assert code in codes
+    assert code in findings_for(tmp_path, code, "Fails")
 
 
 @pytest.mark.parametrize("code", sorted(RULES))
 def test_passing_example_does_not(code: str, tmp_path: Path) -> None:
-    rule = RULES[code]
-    codes = [c for c, _, _ in findings_for(tmp_path, rule.example_path, rule.example("Passes"))]
-    assert code not in codes
+    assert code not in findings_for(tmp_path, code, "Passes")
 
 
 @pytest.mark.parametrize("code", sorted(RULES))
