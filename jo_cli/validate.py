@@ -17,9 +17,11 @@ from jo_cli.project import (
     folder_kind,
     is_data_schema_path,
     is_project_file,
+    project_file_in,
     project_yaml_files,
     walk_yaml,
 )
+from jo_cli.project_index import ProjectIndex
 from jo_cli.rules import run_document_rules
 from jo_cli.schema.bundled import KINDS
 from jo_cli.schema.check import check_document
@@ -61,9 +63,10 @@ def validate_paths(paths: Sequence[Path], *, cwd: Path) -> Validation:
 
 
 def validate_files(files: Iterable[Path], *, cwd: Path, project_root: Path | None) -> Validation:
+    """Check `files`; with a project, references resolve against all of its files."""
     validation = Validation()
     seen: set[Path] = set()
-    data_schemas: list[Path] = []
+    documents: list[_Loaded] = []
     for path in files:
         resolved = path.resolve()
         if resolved in seen:
@@ -75,17 +78,32 @@ def validate_files(files: Iterable[Path], *, cwd: Path, project_root: Path | Non
             else:
                 validation.skipped += 1
             continue
-        doc = _check_yaml(validation, path, cwd)
-        if doc is not None and is_project_file(path) and project_root is not None:
-            data_schemas.extend(_referenced_data_schemas(doc, path.parent))
-    for schema_path in data_schemas:
-        if schema_path.resolve() not in seen and schema_path.is_file():
-            seen.add(schema_path.resolve())
-            _check_data_schema(validation, schema_path, cwd)
+        loaded = _load_yaml(validation, path, cwd)
+        if loaded is not None:
+            documents.append(loaded)
+    project = _index(project_root, documents, seen) if project_root is not None else None
+    for item in documents:
+        validation.findings.extend(run_document_rules(item.doc, kind=item.kind, expected_kind=item.expected,
+                                                      project=project))
+        if item.kind in KINDS:
+            validation.findings.extend(check_document(item.doc, item.kind))
+        if is_project_file(item.path) and project_root is not None:
+            for schema_path in _referenced_data_schemas(item.doc, item.path.parent):
+                if schema_path.resolve() not in seen and schema_path.is_file():
+                    seen.add(schema_path.resolve())
+                    _check_data_schema(validation, schema_path, cwd)
     return validation
 
 
-def _check_yaml(validation: Validation, path: Path, cwd: Path) -> Document | None:
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    path: Path
+    doc: Document
+    kind: str | None
+    expected: str | None
+
+
+def _load_yaml(validation: Validation, path: Path, cwd: Path) -> _Loaded | None:
     shown = display_path(path, cwd)
     raw = _read(path)
     loaded = load_yaml(shown, raw)
@@ -101,10 +119,24 @@ def _check_yaml(validation: Validation, path: Path, cwd: Path) -> Document | Non
         validation.sources[shown] = raw.decode("utf-8", errors="replace")
         return None
     validation.sources[shown] = doc.text
-    validation.findings.extend(run_document_rules(doc, kind=kind, expected_kind=expected))
-    if kind in KINDS:
-        validation.findings.extend(check_document(doc, kind))
-    return doc
+    return _Loaded(path, doc, kind, expected)
+
+
+def _index(root: Path, documents: list[_Loaded], checked: set[Path]) -> ProjectIndex:
+    """The project's declarations: the documents being checked, plus its other files, read quietly."""
+    items = list(documents)
+    for path in project_yaml_files(root):
+        if path.resolve() not in checked:
+            doc = load_yaml(display_path(path, root), _read(path)).document
+            if doc is not None:
+                items.append(_Loaded(path, doc, _kind_of(doc.data), None))
+    project_file = project_file_in(root).resolve()
+    config = next((i.doc.data for i in items if i.path.resolve() == project_file and isinstance(i.doc.data, dict)), {})
+    index = ProjectIndex(root=root, config=config)
+    for item in items:
+        if item.kind in KINDS:
+            index.add(item.kind, item.path.resolve(), item.doc)
+    return index
 
 
 def _check_data_schema(validation: Validation, path: Path, cwd: Path) -> None:

@@ -7,8 +7,13 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 from jo_cli.findings import Finding, Severity
 from jo_cli.loader import Document, Span
+
+if TYPE_CHECKING:
+    from jo_cli.project_index import ProjectIndex
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +22,8 @@ class RuleContext:
 
     kind: str | None
     expected_kind: str | None
+    # The project the document belongs to, for checks across files; None outside a project.
+    project: ProjectIndex | None = None
 
 
 DEFAULT_EXAMPLE_PATH = "journeys/example.yaml"

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 
 from jo_cli.findings import Finding
 from jo_cli.loader import Document
 from jo_cli.rules.base import RuleContext, rule
 from jo_cli.schema.bundled import KINDS
+from jo_cli.suggest import did_you_mean
 
 
 @rule("JO206", "kind", "error")
@@ -35,8 +35,7 @@ def check_kind(doc: Document, context: RuleContext) -> Iterator[Finding]:
         yield check_kind.finding(doc, doc.locate(()), f"missing `kind` (expected `kind: {context.expected_kind}`)")
     else:
         value = doc.data["kind"]
-        close = difflib.get_close_matches(str(value), KINDS, n=1)
-        suggestion = f"; did you mean `{close[0]}`?" if close else f"; expected `{context.expected_kind}`"
+        suggestion = did_you_mean(str(value), KINDS) or f"; expected `{context.expected_kind}`"
         yield check_kind.finding(doc, doc.locate(("kind",)), f"unknown kind `{value}`{suggestion}",
                            hint=f"jo kinds: {', '.join(KINDS)}")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Iterator
 from functools import cache
 from typing import Any
@@ -17,6 +16,7 @@ from jo_cli.findings import Finding
 from jo_cli.loader import Document, JsonPath, Span
 from jo_cli.schema.bundled import SCHEMA_NAMES, load_schema, schema_file_name
 from jo_cli.schema.formats import FORMAT_HELP, format_checker
+from jo_cli.suggest import closest
 
 YAML11_BOOLEANS = frozenset({"yes", "no", "on", "off", "y", "n", "Yes", "No", "On", "Off", "YES", "NO", "ON", "OFF"})
 PATTERN_HELP = {
@@ -158,7 +158,7 @@ def _unknown_keys(doc: Document, path: JsonPath, where: str, error: ValidationEr
     for key in instance:
         if key in allowed:
             continue
-        hint = _did_you_mean(key, allowed)
+        hint = closest(key, allowed)
         allowed_text = ", ".join(f"`{a}`" for a in allowed) if allowed else "none"
         yield _at(doc, doc.locate((*path, key), key=True), "JO201",
                   f"{where}unknown key `{key}`" + (f"; did you mean `{hint}`?" if hint else ""),
@@ -181,7 +181,7 @@ def _choice_finding(doc: Document, path: JsonPath, where: str, error: Validation
     value = error.instance
     shown = ", ".join(f"`{c}`" for c in choices)
     message = f"{where}{_describe(value)} is not " + (f"one of {shown}" if len(choices) > 1 else shown)
-    hint = _did_you_mean(str(value), [str(c) for c in choices]) if isinstance(value, str) else None
+    hint = closest(str(value), [str(c) for c in choices]) if isinstance(value, str) else None
     if hint:
         message += f"; did you mean `{hint}`?"
     return _at(doc, doc.locate(path), "JO204", message)
@@ -231,12 +231,7 @@ def _missing_key(error: ValidationError) -> str:
 def _misspelt(missing: str, error: ValidationError) -> bool:
     instance = error.instance if isinstance(error.instance, dict) else {}
     allowed = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
-    return any(_did_you_mean(key, [missing]) for key in instance if key not in allowed)
-
-
-def _did_you_mean(word: str, choices: list[str]) -> str | None:
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return close[0] if close else None
+    return any(closest(key, [missing]) for key in instance if key not in allowed)
 
 
 def _describe(value: Any) -> str:
