@@ -80,7 +80,8 @@ def check_files_exist(doc: Document, context: RuleContext) -> Iterator[Finding]:
     for path, name in referenced_files(doc, context.kind):
         if escapes(project.root, name) is None and not (project.root / name).is_file():
             folder = (project.root / name).parent
-            siblings = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+            suffix = PurePosixPath(name).suffix
+            siblings = sorted(p.name for p in folder.iterdir() if p.suffix == suffix) if folder.is_dir() else []
             close = closest(PurePosixPath(name).name, siblings)
             suggestion = f"; did you mean `{PurePosixPath(name).parent / close}`?" if close else ""
             yield check_files_exist.finding(doc, doc.locate(path), f"`{name}` does not exist{suggestion}",
