@@ -65,14 +65,15 @@ def check_unique_ids(doc: Document, context: RuleContext) -> Iterator[Finding]:
     ident = doc.data.get("id")
     if not isinstance(ident, str):
         return
-    for kind in UNIQUE_KINDS[context.kind]:
-        first = project.ids(kind).get(ident)
-        if first is not None and first.doc is not doc and first.doc.path != doc.path:
-            where = first.path.relative_to(project.root.resolve()) if first.path.is_relative_to(
-                project.root.resolve()) else first.path
-            yield check_unique_ids.finding(doc, doc.locate(("id",)),
-                                           f"id `{ident}` is already used by {where.as_posix()} ({kind})")
-            return
+    owners = sorted((item.path, kind, item.doc) for kind in UNIQUE_KINDS[context.kind]
+                    for item in project.documents.get(kind, [])
+                    if isinstance(item.doc.data, dict) and item.doc.data.get("id") == ident)
+    if len(owners) < 2 or owners[0][2] is doc:
+        return
+    first, kind, _ = owners[0]
+    root = project.root.resolve()
+    where = first.relative_to(root).as_posix() if first.is_relative_to(root) else first.as_posix()
+    yield check_unique_ids.finding(doc, doc.locate(("id",)), f"id `{ident}` is already used by {where} ({kind})")
 
 
 @rule("JO511", "unknown-table", "error", example_path="campaigns/example.yaml", example_context=DATA_CONTEXT)
@@ -229,7 +230,7 @@ def _targets(node: dict[str, Any]) -> Iterator[str]:
 
 @rule("JO514", "unknown-field", "error", example_path="jo.yaml", example_context=DATA_CONTEXT)
 def check_project_fields(doc: Document, context: RuleContext) -> Iterator[Finding]:
-    """The project file names a field its data schema does not have (identity, zone, address, consent, key, link column).
+    """The project file names a field its data schema lacks (identity, zone, address, consent, key, link column).
 
     Fails:
         kind: project
