@@ -26,12 +26,14 @@ def test_jo102_names_the_first_line() -> None:
 
 
 def test_jo102_duplicate_step_ids() -> None:
-    source = HEAD.replace("steps: {}\n", "steps:\n  a: {type: end}\n  b: {type: end}\n  a: {type: end}\n")
+    source = HEAD.replace("next: end", "next: a").replace(
+        "steps: {}\n", "steps:\n  a: {type: wait, duration: P1D, next: b}\n  b: {type: end}\n  a: {type: end}\n")
     assert_findings(source, ("JO102", 7, 3))
 
 
 def test_jo102_still_validates_the_rest_of_the_file() -> None:
-    source = HEAD.replace("steps: {}\n", "steps:\n  a: {type: end}\n  a: {type: end}\n  b: {type: ned}\n")
+    source = HEAD.replace("next: end", "next: a").replace(
+        "steps: {}\n", "steps:\n  a: {type: wait, duration: P1D, next: b}\n  a: {type: end}\n  b: {type: ned}\n")
     assert_findings(source, ("JO102", 6, 3), ("JO204", 7, 13))
 
 

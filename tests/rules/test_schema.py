@@ -5,6 +5,8 @@ from __future__ import annotations
 from tests.rules.helpers import assert_findings, findings
 
 HEAD = "kind: journey\nid: welcome\nentry: {type: event, event: signed_up, next: a}\n"
+# HEAD with no steps of its own: the entry leads straight to the end.
+BARE = HEAD.replace("next: a}", "next: end}")
 
 
 def test_jo201_unknown_key_points_at_the_key() -> None:
@@ -17,7 +19,7 @@ def test_jo201_misspelt_required_key_is_one_finding() -> None:
 
 
 def test_jo201_top_level() -> None:
-    assert_findings(HEAD + "steps: {}\nowner: me\n", ("JO201", 5, 1))
+    assert_findings(BARE + "steps: {}\nowner: me\n", ("JO201", 5, 1))
 
 
 def test_jo202_missing_key_points_at_the_object() -> None:
@@ -26,8 +28,8 @@ def test_jo202_missing_key_points_at_the_object() -> None:
 
 
 def test_jo203_wrong_type() -> None:
-    assert_findings(HEAD + "steps: []\n", ("JO203", 4, 8))
-    assert_findings(HEAD + "steps: {}\ntags: onboarding\n", ("JO203", 5, 7))
+    assert_findings(BARE + "steps: []\n", ("JO203", 4, 8))
+    assert_findings(BARE + "steps: {}\ntags: onboarding\n", ("JO203", 5, 7))
 
 
 def test_jo203_yaml11_boolean_gets_a_hint() -> None:
@@ -59,12 +61,13 @@ def test_jo204_unknown_step_type_is_a_single_finding() -> None:
 
 def test_jo205_formats_and_patterns() -> None:
     assert_findings(HEAD + "steps:\n  a: {type: wait, duration: P1M, next: end}\n", ("JO205", 5, 29))
-    assert_findings(HEAD + "settings: {start: 2026-13-01T00:00:00Z}\nsteps: {}\n", ("JO205", 4, 19))
-    assert_findings(HEAD.replace("id: welcome", "id: Welcome") + "steps: {}\n", ("JO205", 2, 5))
+    assert_findings(BARE + "settings: {start: 2026-13-01T00:00:00Z}\nsteps: {}\n", ("JO205", 4, 19))
+    assert_findings(BARE.replace("id: welcome", "id: Welcome") + "steps: {}\n", ("JO205", 2, 5))
 
 
 def test_jo205_step_id_pattern_points_at_the_key() -> None:
-    assert_findings(HEAD + "steps:\n  Bad Id: {type: end}\n", ("JO205", 5, 3))
+    source = HEAD.replace("next: a}", "next: Bad Id}") + "steps:\n  Bad Id: {type: end}\n"
+    assert_findings(source, ("JO205", 5, 3))
 
 
 def test_date_time_without_offset_is_accepted() -> None:
