@@ -7,12 +7,11 @@ the JSON path of that string so a finding can point at it.
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from jo_cli.loader import JsonPath
+from jo_cli.loader import JsonPath, dotted
 
 END = "end"
 
@@ -207,17 +206,3 @@ def _edges(base: JsonPath, node: dict[str, Any], fields: tuple[str, ...], *, for
                 target = item.get("next") if isinstance(item, dict) else None
                 if isinstance(target, str):
                     yield Edge(source, target, (*base, key, i, "next"))
-
-
-def dotted(path: JsonPath) -> str:
-    """`steps.check.paths[0].next`, as schema findings name a node."""
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
-
-def did_you_mean(name: str, choices: Sequence[str]) -> str:
-    """`; did you mean `wait-3d`?` for the closest of `choices`, or nothing."""
-    close = difflib.get_close_matches(name, choices, n=1)
-    return f"; did you mean `{close[0]}`?" if close else ""

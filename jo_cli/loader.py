@@ -249,6 +249,14 @@ class _Composer:
         raise _Stop
 
 
+def dotted(path: JsonPath) -> str:
+    """A JSON path as messages name a node: `steps.check.paths[0].next`."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
 def resolve_plain(text: str) -> Any:
     """A plain scalar under YAML 1.2's core schema: only these become non-strings.
 

@@ -6,9 +6,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from jo_cli.findings import Finding
-from jo_cli.graph import Graph, campaign_graph, did_you_mean
+from jo_cli.graph import Graph, campaign_graph
 from jo_cli.loader import Document
 from jo_cli.rules.base import RuleContext, rule
+from jo_cli.suggest import did_you_mean
 
 EXAMPLE = "campaigns/example.yaml"
 CHANNELS = ("email", "sms", "push")

@@ -11,9 +11,10 @@ from typing import Any
 
 from jo_cli.durations import format_duration, parse_duration
 from jo_cli.findings import Finding
-from jo_cli.graph import END, Graph, did_you_mean, entry_target, journey_graph
+from jo_cli.graph import END, Graph, entry_target, journey_graph
 from jo_cli.loader import Document, JsonPath
 from jo_cli.rules.base import RuleContext, rule
+from jo_cli.suggest import did_you_mean
 
 INSTANCE_LIFETIME = dt.timedelta(days=91)
 # §6.4: the step field each waiting step waits for.

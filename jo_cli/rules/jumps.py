@@ -22,10 +22,11 @@ JUMP_CONTEXT = {
 }
 
 
-def jump_targets(doc: Document) -> Iterator[tuple[tuple[str, str], str]]:
+def jump_targets(doc: Document) -> Iterator[tuple[str, str]]:
+    """(step id, target journey) of every jump step."""
     for path, node in entries_and_steps(doc):
         if node.get("type") == "jump" and isinstance(node.get("journey"), str):
-            yield (path[0], str(path[-1])), str(node["journey"])
+            yield str(path[-1]), str(node["journey"])
 
 
 def _entry_type(project: ProjectIndex, journey: str) -> str | None:
@@ -58,7 +59,7 @@ def check_jump_target_entry(doc: Document, context: RuleContext) -> Iterator[Fin
     project = context.project
     if context.kind != "journey" or project is None:
         return
-    for (_, step_id), journey in jump_targets(doc):
+    for step_id, journey in jump_targets(doc):
         entry = _entry_type(project, journey)
         if entry is not None and entry != "event":
             yield check_jump_target_entry.finding(
@@ -96,7 +97,7 @@ def check_jump_loops(doc: Document, context: RuleContext) -> Iterator[Finding]:
         journey: [target for _, target in jump_targets(item.doc)] for journey, item in project.ids("journey").items()
     }
     graph[origin] = [target for _, target in jump_targets(doc)]
-    for (_, step_id), target in jump_targets(doc):
+    for step_id, target in jump_targets(doc):
         loop = _path_back(graph, target, origin)
         if loop is not None:
             spelled = " -> ".join([origin, *loop])

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from jo_cli.findings import Finding
+from jo_cli.graph import campaign_graph
 from jo_cli.loader import Document, JsonPath
 from jo_cli.project_index import PROFILES, ProjectIndex
 from jo_cli.rules.base import RuleContext, rule
@@ -195,37 +196,24 @@ def check_per_cardinality(doc: Document, context: RuleContext) -> Iterator[Findi
 
 def _activities_with_table(doc: Document, project: ProjectIndex) -> Iterator[tuple[JsonPath, dict[str, Any], str]]:
     """Each activity with the table its input rows come from, following transitions from each build-audience."""
-    nodes = {path[-1]: (path, node) for path, node in activities(doc)}
-    queue = deque((activity_id, node.get("dimension")) for activity_id, (_, node) in nodes.items()
-                  if node.get("type") == "build-audience" and node.get("dimension") in project.tables)
-    seen: set[tuple[Any, Any]] = set()
+    graph = campaign_graph(doc.data if isinstance(doc.data, dict) else {})
+    queue = deque((activity, node.get("dimension")) for activity, node in graph.nodes.items()
+                  if isinstance(node, dict) and node.get("type") == "build-audience"
+                  and node.get("dimension") in project.tables)
+    seen: set[tuple[str, Any]] = set()
     while queue:
-        activity_id, table = queue.popleft()
-        if (activity_id, table) in seen or activity_id not in nodes or not isinstance(table, str):
+        activity, table = queue.popleft()
+        node = graph.nodes[activity]
+        if (activity, table) in seen or not isinstance(node, dict) or not isinstance(table, str):
             continue
-        seen.add((activity_id, table))
-        path, node = nodes[activity_id]
-        yield path, node, table
-        out = table
+        seen.add((activity, table))
+        yield ("activities", activity), node, table
         if node.get("type") == "change-dimension":
-            link = project.links.get(table, {}).get(node.get("to"))  # type: ignore[arg-type]
+            link = project.links.get(table, {}).get(str(node.get("to")))
             if link is None:
                 continue
-            out = link.target
-        queue.extend((target, out) for target in _targets(node))
-
-
-def _targets(node: dict[str, Any]) -> Iterator[str]:
-    for field in ("next", "complement_next", "otherwise"):
-        value = node.get(field)
-        if isinstance(value, str):
-            yield value
-        elif isinstance(value, list):
-            yield from (v for v in value if isinstance(v, str))
-    for group in ("subsets", "paths"):
-        for item in node.get(group) or [] if isinstance(node.get(group), list) else []:
-            if isinstance(item, dict) and isinstance(item.get("next"), str):
-                yield item["next"]
+            table = link.target
+        queue.extend((edge.target, table) for edge in graph.out[activity])
 
 
 @rule("JO514", "unknown-field", "error", example_path="jo.yaml", example_context=DATA_CONTEXT)

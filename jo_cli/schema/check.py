@@ -13,7 +13,7 @@ from referencing.exceptions import NoSuchResource
 from referencing.jsonschema import DRAFT7
 
 from jo_cli.findings import Finding
-from jo_cli.loader import Document, JsonPath, Span
+from jo_cli.loader import Document, JsonPath, Span, dotted
 from jo_cli.schema.bundled import SCHEMA_NAMES, load_schema, schema_file_name
 from jo_cli.schema.formats import FORMAT_HELP, format_checker
 from jo_cli.suggest import closest
@@ -256,12 +256,7 @@ def _article(type_name: str) -> str:
 
 def _dotted(path: JsonPath) -> str:
     """The message prefix naming the node: "`steps.wait-3d`: ", or nothing at the top level."""
-    if not path:
-        return ""
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return f"`{text}`: "
+    return f"`{dotted(path)}`: " if path else ""
 
 
 def _at(doc: Document, span: Span, code: str, message: str, *, hint: str | None = None) -> Finding:
