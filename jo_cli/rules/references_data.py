@@ -30,7 +30,7 @@ DATA_CONTEXT = {
         source: data/purchases.csv
         key: purchase_id
         schema: data/purchases.schema.json
-        links: {profile: {to: profiles, on: profile_id, cardinality: many-to-one}}
+        links: {buyer: {to: profiles, on: profile_id, cardinality: many-to-one}}
     """,
     "data/profiles.schema.json": PROFILE_SCHEMA,
     "data/purchases.schema.json": PURCHASES_SCHEMA,
@@ -133,7 +133,7 @@ def check_links(doc: Document, context: RuleContext) -> Iterator[Finding]:
         id: buyers
         activities:
           big: {type: build-audience, dimension: purchases, where: 'total > 100', next: who}
-          who: {type: change-dimension, to: profile, next: done}
+          who: {type: change-dimension, to: buyer, next: done}
           done: {type: end}
     """
     project = context.project
@@ -165,7 +165,7 @@ def check_per_cardinality(doc: Document, context: RuleContext) -> Iterator[Findi
         id: buyers
         activities:
           big: {type: build-audience, dimension: purchases, where: 'total > 100', next: mail}
-          mail: {type: email, per: profile, content: {subject: Thanks, body: Thank you}}
+          mail: {type: email, per: buyer, content: {subject: Thanks, body: Thank you}}
     Passes:
         kind: campaign
         id: buyers
@@ -180,7 +180,8 @@ def check_per_cardinality(doc: Document, context: RuleContext) -> Iterator[Findi
         if node.get("type") not in CHANNEL_ACTIVITIES:
             continue
         name = node.get("per")
-        link = project.links.get(table, {}).get(name) if isinstance(name, str) else None
+        # `per: profile` is the keyword (one message per profile), even where a link is also named `profile`.
+        link = project.links.get(table, {}).get(name) if isinstance(name, str) and name != "profile" else None
         if link is not None and link.cardinality != "one-to-many":
             yield check_per_cardinality.finding(
                 doc, doc.locate((*path, "per")),

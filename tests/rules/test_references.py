@@ -143,20 +143,20 @@ def test_jo511_to_jo513_tables_and_links(project) -> None:
         id: buyers
         activities:
           big: {type: build-audience, dimension: purchases, where: 'total > 100', next: who}
-          who: {type: change-dimension, to: profile, next: mail}
+          who: {type: change-dimension, to: buyer, next: mail}
           mail: {type: email, per: purchases, content: {subject: Thanks, body: Thank you}}
     """
     project.write("campaigns/c.yaml", campaign)
     assert project.check("campaigns/c.yaml") == []
     project.write("campaigns/c.yaml", campaign.replace("dimension: purchases", "dimension: purchase"))
     assert project.check("campaigns/c.yaml") == [("JO511", 4, 42)]
-    project.write("campaigns/c.yaml", campaign.replace("to: profile,", "to: profiles,"))
+    project.write("campaigns/c.yaml", campaign.replace("to: buyer,", "to: profiles,"))
     assert project.check("campaigns/c.yaml") == [("JO512", 5, 37)]
     project.write("campaigns/c.yaml", campaign.replace("per: purchases", "per: purchase"))
     assert project.check("campaigns/c.yaml") == [("JO512", 6, 28)]
-    # Without the change of dimension, the email reads purchases rows: `per: profile` is to-one.
-    no_change = campaign.replace("next: who", "next: mail").replace("per: purchases", "per: profile").replace(
-        "          who: {type: change-dimension, to: profile, next: mail}\n", "")
+    # Without the change of dimension, the email reads purchases rows: `per: buyer` is to-one.
+    no_change = campaign.replace("next: who", "next: mail").replace("per: purchases", "per: buyer").replace(
+        "          who: {type: change-dimension, to: buyer, next: mail}\n", "")
     project.write("campaigns/c.yaml", no_change)
     assert project.check("campaigns/c.yaml") == [("JO513", 5, 28)]
 
@@ -178,3 +178,14 @@ def test_references_resolve_when_checking_one_file(project, monkeypatch) -> None
 def test_no_project_no_reference_findings(tmp_path: Path) -> None:
     path = write(tmp_path, "journeys/a.yaml", JOURNEY.replace("event: signed_up", "event: sign_up"))
     assert validate_files([path], cwd=tmp_path, project_root=None).findings == []
+
+
+def test_per_profile_is_the_keyword_even_with_a_link_named_profile(project) -> None:
+    project.write("campaigns/c.yaml", """\
+        kind: campaign
+        id: buyers
+        activities:
+          big: {type: build-audience, dimension: purchases, where: 'total > 100', next: mail}
+          mail: {type: email, per: profile, content: {subject: Thanks, body: Thank you}}
+    """)
+    assert project.check("campaigns/c.yaml") == []
