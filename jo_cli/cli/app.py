@@ -18,7 +18,7 @@ from typing import Annotated
 import typer
 
 from jo_cli import __version__
-from jo_cli.cli import explain, schema, validate
+from jo_cli.cli import explain, init, schema, validate
 from jo_cli.errors import JoError
 
 app = typer.Typer(
@@ -57,6 +57,7 @@ def root(
 app.command("validate")(validate.validate_command)
 app.command("explain")(explain.explain_command)
 app.command("schema")(schema.schema_command)
+app.command("init")(init.init_command)
 
 
 def main(argv: list[str] | None = None) -> None:

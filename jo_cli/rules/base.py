@@ -6,7 +6,6 @@ import inspect
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-
 from typing import TYPE_CHECKING
 
 from jo_cli.findings import Finding, Severity

@@ -130,7 +130,8 @@ def test_jo510_duplicate_ids_across_kinds(project) -> None:
     project.write("journeys/a.yaml", JOURNEY)
     project.write("journeys/b.yaml", JOURNEY)
     project.write("campaigns/c.yaml", "kind: campaign\nid: welcome\nactivities:\n"
-                  "  all: {type: build-audience, dimension: profiles, where: 'true', next: done}\n  done: {type: end}\n")
+                  "  all: {type: build-audience, dimension: profiles, where: 'true', next: done}\n"
+                  "  done: {type: end}\n")
     # The first file by path keeps the id; the later ones are flagged.
     assert project.check("campaigns/c.yaml") == []
     assert project.check("journeys/a.yaml") == [("JO510", 2, 5)]
