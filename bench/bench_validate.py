@@ -6,7 +6,9 @@ Bars: `jo --help` under 0.3 s; `jo validate` of 200 demo-sized journeys
 (~60 lines each) under 1 s in one process. Each command runs in a fresh
 process, as a user or pre-commit runs it; the figure is the median wall time.
 Floors: `python -c pass` (interpreter start-up) and, for validate, reading
-and parsing the same files with PyYAML's C loader in one process.
+and parsing the same files with PyYAML's C loader in one process. The
+validate figure is measured twice: on the bare files, and as a project
+(`jo.yaml` beside them, so every cross-file reference rule runs too).
 """
 
 from __future__ import annotations
@@ -83,6 +85,36 @@ steps:
 """
 
 
+PROJECT = """\
+kind: project
+name: bench
+timezone: Europe/Paris
+profiles: {source: data/profiles.csv, schema: data/profiles.schema.json, identity: id}
+channels:
+  email: {address: email, consent: consent.email}
+  sms: {address: phone}
+rules:
+  default: {capping: [{channels: [email, sms], max: 3, per: P7D}]}
+"""
+PROFILE_SCHEMA = """{"type": "object", "properties": {"id": {"type": "string"}, "email": {"type": "string"},
+  "phone": {"type": "string"}, "tier": {"type": "string"}, "unsubscribed": {"type": "boolean"},
+  "consent": {"type": "object", "properties": {"email": {"type": "boolean"}}}}}"""
+
+
+def write_project(root: Path) -> None:
+    """What the bench journeys reference: jo.yaml, the audience, the templates, the profile data."""
+    (root / "jo.yaml").write_text(PROJECT, encoding="utf-8")
+    for relative, text in {
+        "audiences/new-subscribers.yaml": "kind: audience\nid: new-subscribers\nwhere: profile.tier == 'new'\n",
+        "templates/welcome.html": "<p>Welcome</p>",
+        "templates/tip.html": "<p>A tip</p>",
+        "data/profiles.csv": "id,email\n",
+        "data/profiles.schema.json": PROFILE_SCHEMA,
+    }.items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(text, encoding="utf-8")
+
+
 def median_seconds(command: list[str], repeat: int, cwd: Path) -> float:
     times = []
     for _ in range(repeat):
@@ -115,10 +147,14 @@ def main() -> None:
         parse = median_seconds([python, "-c", parse_floor], args.repeat, root)
         helped = median_seconds([python, "-m", "jo_cli", "--help"], args.repeat, root)
         validate = median_seconds([python, "-m", "jo_cli", "validate", "journeys"], args.repeat, root)
+        write_project(root)
+        project = median_seconds([python, "-m", "jo_cli", "validate"], args.repeat, root)
     print(f"jo --help: {helped:.3f} s (bar 0.300 s; {helped / start_floor:.1f}x `python -c pass` {start_floor:.3f} s)")
     print(f"jo validate {args.files} files x {lines} lines: {validate:.3f} s (bar 1.000 s; "
           f"{validate / parse:.1f}x the C-loader parse floor {parse:.3f} s)")
-    ok = helped < 0.3 and validate < 1.0
+    print(f"jo validate, the same files as a project (cross-file rules too): {project:.3f} s (bar 1.000 s; "
+          f"{project / parse:.1f}x the floor)")
+    ok = helped < 0.3 and validate < 1.0 and project < 1.0
     print("within SPEC §11 bars" if ok else "OUTSIDE SPEC §11 bars")
     sys.exit(0 if ok else 1)
 

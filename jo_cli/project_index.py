@@ -36,18 +36,24 @@ class ProjectIndex:
     root: Path
     config: dict[str, Any]
     documents: dict[str, list[Indexed]] = field(default_factory=dict)
+    _ids: dict[str, dict[str, Indexed]] = field(default_factory=dict, repr=False)
+    # What rules derive from the whole project once per run (e.g. the jump graph), by rule.
+    memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def add(self, kind: str, path: Path, doc: Document) -> None:
         self.documents.setdefault(kind, []).append(Indexed(path, doc))
+        self._ids.pop(kind, None)
 
     def ids(self, kind: str) -> dict[str, Indexed]:
         """Documents of `kind` by id; the first file (in path order) wins a repeated id."""
-        found: dict[str, Indexed] = {}
-        for item in sorted(self.documents.get(kind, []), key=lambda i: i.path):
-            ident = item.doc.data.get("id") if isinstance(item.doc.data, dict) else None
-            if isinstance(ident, str):
-                found.setdefault(ident, item)
-        return found
+        if kind not in self._ids:
+            found: dict[str, Indexed] = {}
+            for item in sorted(self.documents.get(kind, []), key=lambda i: i.path):
+                ident = item.doc.data.get("id") if isinstance(item.doc.data, dict) else None
+                if isinstance(ident, str):
+                    found.setdefault(ident, item)
+            self._ids[kind] = found
+        return self._ids[kind]
 
     def section(self, name: str) -> dict[str, Any]:
         value = self.config.get(name)

@@ -93,10 +93,10 @@ def check_jump_loops(doc: Document, context: RuleContext) -> Iterator[Finding]:
     origin = doc.data.get("id")
     if not isinstance(origin, str):
         return
-    graph = {
-        journey: [target for _, target in jump_targets(item.doc)] for journey, item in project.ids("journey").items()
-    }
-    graph[origin] = [target for _, target in jump_targets(doc)]
+    if "jumps" not in project.memo:
+        project.memo["jumps"] = {journey: [target for _, target in jump_targets(item.doc)]
+                                 for journey, item in project.ids("journey").items()}
+    graph = {**project.memo["jumps"], origin: [target for _, target in jump_targets(doc)]}
     for step_id, target in jump_targets(doc):
         loop = _path_back(graph, target, origin)
         if loop is not None:
