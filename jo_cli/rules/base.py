@@ -62,9 +62,12 @@ class Rule:
 RULES: dict[str, Rule] = {}
 
 
-def declare(code: str, name: str, severity: Severity, doc: str, *, example_path: str | None = None) -> Rule:
-    """Register a code whose check lives in the loader or the schema check."""
-    rule = Rule(code, name, severity, inspect.cleandoc(doc), example_path=example_path or DEFAULT_EXAMPLE_PATH)
+def declare(code: str, name: str, severity: Severity, doc: str, *, example_path: str | None = None,
+            example_context: dict[str, str] | None = None) -> Rule:
+    """Register a code that another check emits (the loader, the schema check, the expression check)."""
+    context = tuple((path, inspect.cleandoc(text) + "\n") for path, text in (example_context or {}).items())
+    rule = Rule(code, name, severity, inspect.cleandoc(doc), example_path=example_path or DEFAULT_EXAMPLE_PATH,
+                example_context=context)
     _register(rule)
     return rule
 
