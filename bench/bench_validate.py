@@ -97,6 +97,7 @@ rules:
   default: {capping: [{channels: [email, sms], max: 3, per: P7D}]}
 """
 PROFILE_SCHEMA = """{"type": "object", "properties": {"id": {"type": "string"}, "email": {"type": "string"},
+  "first_name": {"type": "string"},
   "phone": {"type": "string"}, "tier": {"type": "string"}, "unsubscribed": {"type": "boolean"},
   "consent": {"type": "object", "properties": {"email": {"type": "boolean"}}}}}"""
 
