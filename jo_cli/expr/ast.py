@@ -7,7 +7,8 @@ so an AST printed and parsed again compares equal to the original.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal as TypingLiteral
+from typing import Any
+from typing import Literal as TypingLiteral
 
 LiteralKind = TypingLiteral["string", "integer", "decimal", "boolean", "null"]
 BinaryOp = TypingLiteral["or", "and", "==", "!=", "<", "<=", ">", ">=", "in", "+", "-", "*", "/", "%"]

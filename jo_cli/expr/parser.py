@@ -133,7 +133,8 @@ class _Parser:
         if not self.at(text):
             token = self.peek()
             shown = f"`{token.text}`" if token.kind != "end" else "the end"
-            raise ExprSyntaxError(f"expected `{text}` {what}, found {shown}", token.start, max(token.end, token.start + 1))
+            raise ExprSyntaxError(f"expected `{text}` {what}, found {shown}", token.start,
+                                  max(token.end, token.start + 1))
         return self.take()
 
     def expression(self) -> Expr:
@@ -177,7 +178,7 @@ class _Parser:
         left = self.additive()
         token = self.peek()
         # After a value, `in` is the operator (`x in (list)`); the call `in(v, list)` starts a value.
-        if token.kind == "op" and token.text in _COMPARISONS or self.at("in"):
+        if (token.kind == "op" and token.text in _COMPARISONS) or self.at("in"):
             self.take()
             right = self.additive()
             op: BinaryOp = "in" if token.text == "in" else token.text  # type: ignore[assignment]
@@ -190,8 +191,8 @@ class _Parser:
             end = self.expect("null", "after `is`" + (" not" if negated else "")).end
             left = IsNull(left, negated, start=left.start, end=end)
         following = self.peek()
-        if following.kind == "op" and following.text in _COMPARISONS or following.text in ("in", "is") \
-                and following.kind == "name":
+        if (following.kind == "op" and following.text in _COMPARISONS) or (following.text in ("in", "is") \
+                and following.kind == "name"):
             raise ExprSyntaxError("comparisons do not chain: combine them with `and`", following.start, following.end)
         return left
 
@@ -226,8 +227,9 @@ class _Parser:
         token = self.peek()
         if token.kind == "number":
             self.take()
-            kind = "decimal" if isinstance(token.value, float) else "integer"
-            return Literal(token.value, kind, start=token.start, end=token.end)
+            if isinstance(token.value, float):
+                return Literal(token.value, "decimal", start=token.start, end=token.end)
+            return Literal(token.value, "integer", start=token.start, end=token.end)
         if token.kind == "string":
             self.take()
             return Literal(token.value, "string", start=token.start, end=token.end)
@@ -252,7 +254,8 @@ class _Parser:
             return Literal(None, "null", start=token.start, end=token.end)
         if token.text == "if":
             return self.conditional()
-        if self.peek(1).kind == "op" and self.peek(1).text == "(" and (token.text not in KEYWORDS or token.text == "in"):
+        opens_call = self.peek(1).kind == "op" and self.peek(1).text == "("
+        if opens_call and (token.text not in KEYWORDS or token.text == "in"):
             return self.call()
         if token.text in KEYWORDS:
             raise ExprSyntaxError(f"`{token.text}` cannot start a value", token.start, token.end)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from jo_cli.expr.ast import Binary, Call, Conditional, Expr, IsNull, ListExpr, Literal, Ref, Unary
+from jo_cli.expr.ast import Binary, Conditional, Expr, IsNull, ListExpr, Literal, Ref, Unary
 
 _PLAIN_SEGMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _KEYWORDS = frozenset({"and", "or", "not", "is", "null", "true", "false", "if", "then", "else", "in"})

@@ -15,7 +15,7 @@ from jo_cli.rules.references import CHANNEL_ACTIVITIES, CONTEXT, activities
 from jo_cli.suggest import did_you_mean
 
 PROFILE_SCHEMA = """
-    {"type": "object", "properties": {"id": {"type": "string"}, "email": {"type": "string"},
+    {"type": "object", "properties": {"id": {"type": "string"}, "email": {"type": "string"}, "tier": {"type": "string"},
      "timezone": {"type": "string"}, "consent": {"type": "object", "properties": {"email": {"type": "boolean"}}}}}
 """
 PURCHASES_SCHEMA = """

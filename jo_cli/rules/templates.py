@@ -36,6 +36,8 @@ TEMPLATE_CONTEXT = {
         "schema: {type: object, properties: {id: {type: string}, cart_total: {type: number}}}"
     ),
     "templates/welcome.html": "<p>Welcome {{ profile.first_name }}</p>",
+    # This profile schema has no `tier`: the audience reads a field it does have.
+    "audiences/gold.yaml": "kind: audience\nid: gold\nwhere: profile.email is not null",
 }
 
 

@@ -68,7 +68,7 @@ def test_github_escapes_workflow_command_syntax() -> None:
 def test_auto_format_is_github_under_github_actions(run_jo, monkeypatch) -> None:
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     monkeypatch.setenv("GITHUB_WORKFLOW", "ci")
-    assert run_jo("jo", "validate", cwd=BROKEN).out.startswith("::error file=audiences/gold.yaml,line=4")
+    assert run_jo("jo", "validate", cwd=BROKEN).out.startswith("::error file=audiences/gold.yaml,line=3")
     monkeypatch.delenv("GITHUB_WORKFLOW")
     assert run_jo("jo", "validate", cwd=BROKEN).out.startswith("audiences/gold.yaml\n")
 

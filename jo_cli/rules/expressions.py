@@ -1,0 +1,280 @@
+"""JO401-JO411: every expression parses and type-checks against the project's schemas (SPEC §8, §10.3)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from typing import Literal as TypingLiteral
+
+from jo_cli.expr.checker import JOURNEY_FIELDS, Scope, check
+from jo_cli.expr.parser import ExprSyntaxError, parse
+from jo_cli.expr.types import ANY, BOOLEAN, DATETIME, Type, accepts, from_schema, object_of
+from jo_cli.findings import Finding
+from jo_cli.loader import Document, JsonPath, Span
+from jo_cli.project_index import PROFILES, ProjectIndex
+from jo_cli.rules.base import RuleContext, declare, rule
+from jo_cli.rules.references import entries_and_steps
+from jo_cli.rules.references_data import DATA_CONTEXT
+
+Role = TypingLiteral["condition", "datetime", "value"]
+EXPR_CONTEXT = {**DATA_CONTEXT}
+
+
+def expressions(doc: Document, kind: str | None) -> Iterator[tuple[JsonPath, Any, Role]]:
+    """Every expression of a journey or audience with its JSON path and what it must produce."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    if kind == "audience" and "where" in data:
+        yield ("where",), data["where"], "condition"
+    if kind != "journey":
+        return
+    settings = data.get("settings")
+    if isinstance(settings, dict) and "exit_when" in settings:
+        yield ("settings", "exit_when"), settings["exit_when"], "condition"
+    for path, node in entries_and_steps(doc):
+        if "where" in node:
+            yield (*path, "where"), node["where"], "condition"
+        if node.get("type") == "wait" and "until" in node:
+            yield (*path, "until"), node["until"], "datetime"
+        for index, branch in enumerate(node.get("paths") or [] if isinstance(node.get("paths"), list) else []):
+            if isinstance(branch, dict) and "when" in branch:
+                yield (*path, "paths", index, "when"), branch["when"], "condition"
+        for field in ("params", "set"):
+            values = node.get(field)
+            for name, value in (values or {}).items() if isinstance(values, dict) else ():
+                yield (*path, field, name), value, "value"
+
+
+def journey_scope(doc: Document, project: ProjectIndex, *, event: str | None = None) -> Scope:
+    """profile, event (the entry's and every wait-event's payload, or one event), journey, actions."""
+    roots: dict[str, Type] = {"profile": from_schema(project.data_schema(PROFILES)), "journey": JOURNEY_FIELDS,
+                              "actions": ANY}
+    names = [event] if event else [n.get("event") for _, n in entries_and_steps(doc)
+                                   if n.get("type") in ("event", "business-event", "wait-event")]
+    payloads = [_event_type(project, name) for name in names if isinstance(name, str)]
+    if any(p is None for p in payloads):
+        roots["event"] = ANY  # an unknown event is JO502's finding; its fields cannot be checked
+    elif payloads:
+        fields: dict[str, Type] = {}
+        for payload in payloads:
+            fields.update(payload.fields if payload else ())
+        roots["event"] = object_of(fields)
+    reason = None if payloads else "this journey has no event entry and no wait-event step"
+    return Scope(roots=roots, no_event_reason=reason)
+
+
+def _event_type(project: ProjectIndex, name: str) -> Type | None:
+    item = project.ids("event").get(name)
+    data = item.doc.data if item is not None and isinstance(item.doc.data, dict) else None
+    return from_schema(data.get("schema")) if data is not None else None
+
+
+def check_text(text: Any, scope: Scope, role: Role) -> list[tuple[str, str, int, int]]:
+    """(code, message, start, end) of everything wrong with one expression."""
+    if isinstance(text, bool) or text is None or not isinstance(text, str):
+        return []  # a YAML literal is a constant; the schema checks its type
+    try:
+        tree = parse(text)
+    except ExprSyntaxError as exc:
+        return [("JO401", f"syntax error: {exc.message}", exc.start, exc.end)]
+    found, issues = check(tree, scope)
+    problems = [(i.code, i.message, i.start, i.end) for i in issues]
+    if role == "condition" and not accepts(BOOLEAN, found):
+        problems.append(("JO406", f"a condition must be a boolean, not {found}", 0, len(text)))
+    elif role == "datetime" and not accepts(DATETIME, found):
+        problems.append(("JO407", f"`until` must give a datetime, not {found}", 0, len(text)))
+    return problems
+
+
+def locate_in_scalar(doc: Document, span: Span, offset: int) -> tuple[int, int]:
+    """The file position of `offset` inside a scalar: exact on one line, else the scalar's start."""
+    if span.line != span.end_line:
+        return span.line, span.col
+    quoted = doc.line_text(span.line)[span.col - 1:span.col] in ("'", '"')
+    return span.line, span.col + offset + (1 if quoted else 0)
+
+
+@rule("JO401", "expression-syntax", "error", example_context=EXPR_CONTEXT)
+def check_expressions(doc: Document, context: RuleContext) -> Iterator[Finding]:
+    """An expression does not parse (an unclosed parenthesis, a stray operator, `AND` in capitals, ...).
+
+    Operators are lowercase (`and`, `or`, `not`), strings are quoted, and
+    `if` needs its parentheses: `if (c) then (a) else (b)` (AJO's syntax).
+
+    Fails:
+        kind: audience
+        id: gold
+        where: profile.email is not null and (profile.consent.email
+    Passes:
+        kind: audience
+        id: gold
+        where: profile.email is not null and (profile.consent.email)
+    """
+    project = context.project
+    if project is None or context.kind not in ("journey", "audience"):
+        return
+    if context.kind == "audience":
+        scope = Scope(roots={"profile": from_schema(project.data_schema(PROFILES))})
+    else:
+        scope = journey_scope(doc, project)
+    for path, text, role in expressions(doc, context.kind):
+        local = scope
+        if context.kind == "journey" and path[-1] == "where" and path[0] == "steps":
+            node = doc.data["steps"][path[1]] if isinstance(doc.data, dict) else {}
+            local = journey_scope(doc, project, event=node.get("event"))
+        span = doc.locate(path)
+        for code, message, start, end in check_text(text, local, role):
+            line, col = locate_in_scalar(doc, span, start)
+            end_line, end_col = locate_in_scalar(doc, span, end)
+            rule_ = EXPRESSION_RULES.get(code, check_expressions)
+            yield rule_.finding(doc, Span(line, col, end_line, end_col), message)
+
+
+def _declare(code: str, name: str, doc: str, *, path: str = "audiences/example.yaml") -> Any:
+    return declare(code, name, "error", doc, example_path=path, example_context=EXPR_CONTEXT)
+
+
+EXPRESSION_RULES = {
+    "JO402": _declare("JO402", "unknown-field", """
+        An expression reads a field the schema does not have (with "did you mean").
+
+        Fields come from data/profiles.schema.json (`profile.*`), the event's
+        payload schema (`event.*`) and `journey.id|version|step|entered_at`.
+
+        Fails:
+            kind: audience
+            id: gold
+            where: profile.emial is not null
+        Passes:
+            kind: audience
+            id: gold
+            where: profile.email is not null
+    """),
+    "JO403": _declare("JO403", "unknown-function", """
+        An expression calls a function jo does not have (names are AJO's, case-sensitive).
+
+        Fails:
+            kind: audience
+            id: gold
+            where: startsWith(profile.email, "ada")
+        Passes:
+            kind: audience
+            id: gold
+            where: startWith(profile.email, "ada")
+    """),
+    "JO404": _declare("JO404", "function-arguments", """
+        A function gets the wrong number or types of arguments.
+
+        Fails:
+            kind: audience
+            id: gold
+            where: contain(profile.email)
+        Passes:
+            kind: audience
+            id: gold
+            where: contain(profile.email, "@acme")
+    """),
+    "JO405": _declare("JO405", "type-mismatch", """
+        An operator gets values it cannot combine: ordering a string against a number, text arithmetic, ...
+
+        Ordering compares numbers with numbers (integers and decimals mix) or
+        two values of one type (strings, dates, datetimes, durations).
+
+        Fails:
+            kind: audience
+            id: gold
+            where: profile.email > 5
+        Passes:
+            kind: audience
+            id: gold
+            where: profile.email > "m"
+    """),
+    "JO406": _declare("JO406", "not-a-condition", """
+        A condition (`when`, `where`, `exit_when`, an operand of `and`/`or`/`not`) is not a boolean.
+
+        A null condition counts as false at run time, but a text or a number is
+        a mistake: compare it with something.
+
+        Fails:
+            kind: audience
+            id: gold
+            where: profile.email
+        Passes:
+            kind: audience
+            id: gold
+            where: profile.email is not null
+    """),
+    "JO407": _declare("JO407", "until-not-datetime", """
+        A wait's `until` does not give a datetime.
+
+        Fails:
+            kind: journey
+            id: welcome
+            entry: {type: event, event: signed_up, next: pause}
+            steps:
+              pause: {type: wait, until: 'profile.email', next: end}
+        Passes:
+            kind: journey
+            id: welcome
+            entry: {type: event, event: signed_up, next: pause}
+            steps:
+              pause: {type: wait, until: 'now() + duration("P3D")', next: end}
+    """, path="journeys/example.yaml"),
+    "JO408": _declare("JO408", "constant-argument", """
+        An argument that must be a string constant is not one, or is not valid (a time zone, a date literal).
+
+        Time zones of `updateTimeZone`, `nowWithDelta` units, audience names and
+        the `date`/`datetime`/`duration` literals are written as constants.
+
+        Fails:
+            kind: audience
+            id: gold
+            where: inAudience(profile.email)
+        Passes:
+            kind: audience
+            id: gold
+            where: inAudience("vip")
+    """),
+    "JO409": _declare("JO409", "inexact-duration", """
+        A duration uses years or months, which have no fixed length.
+
+        Durations are exact in jo and AJO (P1D is 24 hours); write days.
+
+        Fails:
+            kind: journey
+            id: welcome
+            entry: {type: event, event: signed_up, next: pause}
+            steps:
+              pause: {type: wait, until: 'now() + duration("P1M")', next: end}
+        Passes:
+            kind: journey
+            id: welcome
+            entry: {type: event, event: signed_up, next: pause}
+            steps:
+              pause: {type: wait, until: 'now() + duration("P30D")', next: end}
+    """, path="journeys/example.yaml"),
+    "JO411": _declare("JO411", "no-event", """
+        An expression reads `event` in a journey where no event ever arrives.
+
+        `event.*` exists after an event or business-event entry and after a
+        wait-event step; an audience journey has none.
+
+        Fails:
+            kind: journey
+            id: welcome
+            entry: {type: audience, audience: gold, next: check}
+            steps:
+              check:
+                type: condition
+                paths: [{name: big, when: event.total > 100, next: end}]
+                otherwise: end
+        Passes:
+            kind: journey
+            id: welcome
+            entry: {type: audience, audience: gold, next: check}
+            steps:
+              check:
+                type: condition
+                paths: [{name: gold, when: profile.email is not null, next: end}]
+                otherwise: end
+    """, path="journeys/example.yaml"),
+}
