@@ -52,6 +52,8 @@ class Scope:
     roots: Mapping[str, Type] = field(default_factory=dict)
     row: Type | None = None
     links: Mapping[str, Type] = field(default_factory=dict)
+    # Links to at most one row (many-to-one, one-to-one): `product.name` reads the linked row's column.
+    to_one: Mapping[str, Type] = field(default_factory=dict)
     # Why `event` is missing, when it is (a journey with no event entry or wait-event).
     no_event_reason: str | None = None
     # The project's audience names, for `inAudience("...")`; None when unknown.
@@ -119,6 +121,8 @@ class _Checker:
         root, *path = node.parts
         if self.scope.row is not None and not self.scope.roots:
             current, names = self.scope.row, node.parts
+            if self.scope.row.field(root) is None and root in self.scope.to_one and path:
+                current, names = self.scope.to_one[root], tuple(path)
         elif root in self.scope.roots:
             current, names = self.scope.roots[root], tuple(path)
         elif root == "event" and self.scope.no_event_reason:
@@ -127,7 +131,7 @@ class _Checker:
             known = sorted(self.scope.roots)
             return self.error(node, "JO402", f"unknown name `{root}`{did_you_mean(root, known)}"
                               + (f" (names: {', '.join(known)})" if known else ""))
-        walked = [] if current is self.scope.row and not self.scope.roots else [root]
+        walked = [] if names == node.parts else [root]
         for name in names:
             if current.name == "any":
                 return ANY

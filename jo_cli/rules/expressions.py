@@ -8,13 +8,13 @@ from typing import Literal as TypingLiteral
 
 from jo_cli.expr.checker import JOURNEY_FIELDS, Scope, check
 from jo_cli.expr.parser import ExprSyntaxError, parse
-from jo_cli.expr.types import ANY, BOOLEAN, DATETIME, Type, accepts, from_schema, object_of
+from jo_cli.expr.types import ANY, BOOLEAN, DATETIME, INTEGER, Type, accepts, from_schema, object_of
 from jo_cli.findings import Finding
 from jo_cli.loader import Document, JsonPath, Span
 from jo_cli.project_index import PROFILES, ProjectIndex
 from jo_cli.rules.base import RuleContext, declare, rule
 from jo_cli.rules.references import entries_and_steps
-from jo_cli.rules.references_data import DATA_CONTEXT
+from jo_cli.rules.references_data import DATA_CONTEXT, activities_with_table
 
 Role = TypingLiteral["condition", "datetime", "value"]
 EXPR_CONTEXT = {**DATA_CONTEXT}
@@ -59,7 +59,41 @@ def journey_scope(doc: Document, project: ProjectIndex, *, event: str | None = N
             fields.update(payload.fields if payload else ())
         roots["event"] = object_of(fields)
     reason = None if payloads else "this journey has no event entry and no wait-event step"
-    return Scope(roots=roots, no_event_reason=reason)
+    return Scope(roots=roots, no_event_reason=reason, audiences=frozenset(project.audiences))
+
+
+def campaign_expressions(doc: Document, project: ProjectIndex) -> Iterator[tuple[JsonPath, Any, Role, Scope]]:
+    """Every expression of a campaign, in the scope of the table its activity reads (SPEC §9.1)."""
+    seen: set[JsonPath] = set()
+    for path, node, table in activities_with_table(doc, project):
+        if path in seen:
+            continue
+        seen.add(path)
+        if node.get("type") == "build-audience":
+            table = str(node.get("dimension"))
+        scope = table_scope(project, table)
+        if "where" in node:
+            yield (*path, "where"), node["where"], "condition", scope
+        for index, subset in enumerate(node.get("subsets") or [] if isinstance(node.get("subsets"), list) else []):
+            if isinstance(subset, dict) and "where" in subset:
+                yield (*path, "subsets", index, "where"), subset["where"], "condition", scope
+        added = node.get("add")
+        for name, value in (added or {}).items() if isinstance(added, dict) else ():
+            yield (*path, "add", name), value, "value", scope
+        if node.get("type") == "test":
+            counted = Scope(row=object_of({"count": INTEGER}))
+            for index, branch in enumerate(node.get("paths") or [] if isinstance(node.get("paths"), list) else []):
+                if isinstance(branch, dict) and "when" in branch:
+                    yield (*path, "paths", index, "when"), branch["when"], "condition", counted
+
+
+def table_scope(project: ProjectIndex, table: str) -> Scope:
+    """A campaign row of `table`: its columns by name, its links for exists/count/sum/avg/min/max."""
+    links = project.links.get(table, {})
+    rows = {name: from_schema(project.data_schema(link.target)) for name, link in links.items()}
+    to_one = {name: rows[name] for name, link in links.items() if link.cardinality != "one-to-many"}
+    return Scope(row=from_schema(project.data_schema(table)), links=rows, to_one=to_one,
+                 audiences=frozenset(project.audiences))
 
 
 def _event_type(project: ProjectIndex, name: str) -> Type | None:
@@ -110,23 +144,33 @@ def check_expressions(doc: Document, context: RuleContext) -> Iterator[Finding]:
         where: profile.email is not null and (profile.consent.email)
     """
     project = context.project
-    if project is None or context.kind not in ("journey", "audience"):
+    if project is None or context.kind not in ("journey", "audience", "campaign"):
         return
-    if context.kind == "audience":
-        scope = Scope(roots={"profile": from_schema(project.data_schema(PROFILES))})
-    else:
-        scope = journey_scope(doc, project)
-    for path, text, role in expressions(doc, context.kind):
-        local = scope
-        if context.kind == "journey" and path[-1] == "where" and path[0] == "steps":
-            node = doc.data["steps"][path[1]] if isinstance(doc.data, dict) else {}
-            local = journey_scope(doc, project, event=node.get("event"))
+    for path, text, role, scope in _scoped_expressions(doc, context.kind, project):
         span = doc.locate(path)
-        for code, message, start, end in check_text(text, local, role):
+        for code, message, start, end in check_text(text, scope, role):
             line, col = locate_in_scalar(doc, span, start)
             end_line, end_col = locate_in_scalar(doc, span, end)
             rule_ = EXPRESSION_RULES.get(code, check_expressions)
             yield rule_.finding(doc, Span(line, col, end_line, end_col), message)
+
+
+def _scoped_expressions(doc: Document, kind: str, project: ProjectIndex) -> Iterator[
+        tuple[JsonPath, Any, Role, Scope]]:
+    if kind == "campaign":
+        yield from campaign_expressions(doc, project)
+        return
+    if kind == "audience":
+        scope = Scope(roots={"profile": from_schema(project.data_schema(PROFILES))},
+                      audiences=frozenset(project.audiences))
+    else:
+        scope = journey_scope(doc, project)
+    for path, text, role in expressions(doc, kind):
+        local = scope
+        if kind == "journey" and path[-1] == "where" and path[0] == "steps":
+            node = doc.data["steps"][path[1]] if isinstance(doc.data, dict) else {}
+            local = journey_scope(doc, project, event=node.get("event"))
+        yield path, text, role, local
 
 
 def _declare(code: str, name: str, doc: str, *, path: str = "audiences/example.yaml") -> Any:
@@ -222,8 +266,10 @@ EXPRESSION_RULES = {
     "JO408": _declare("JO408", "constant-argument", """
         An argument that must be a string constant is not one, or is not valid (a time zone, a date literal).
 
-        Time zones of `updateTimeZone`, `nowWithDelta` units, audience names and
-        the `date`/`datetime`/`duration` literals are written as constants.
+        Time zones of `updateTimeZone`, `nowWithDelta` units, audience names (which
+        must exist) and the `date`/`datetime`/`duration` literals are written as
+        constants; a regular expression written as a constant may not use
+        backreferences (RE2).
 
         Fails:
             kind: audience
@@ -232,7 +278,7 @@ EXPRESSION_RULES = {
         Passes:
             kind: audience
             id: gold
-            where: inAudience("vip")
+            where: inAudience("gold")
     """),
     "JO409": _declare("JO409", "inexact-duration", """
         A duration uses years or months, which have no fixed length.

@@ -139,7 +139,7 @@ def check_links(doc: Document, context: RuleContext) -> Iterator[Finding]:
     project = context.project
     if project is None or context.kind != "campaign":
         return
-    for path, node, table in _activities_with_table(doc, project):
+    for path, node, table in activities_with_table(doc, project):
         field = "to" if node.get("type") == "change-dimension" else "per"
         name = node.get(field)
         if field == "per" and (node.get("type") not in CHANNEL_ACTIVITIES or name in (None, "profile")):
@@ -176,7 +176,7 @@ def check_per_cardinality(doc: Document, context: RuleContext) -> Iterator[Findi
     project = context.project
     if project is None or context.kind != "campaign":
         return
-    for path, node, table in _activities_with_table(doc, project):
+    for path, node, table in activities_with_table(doc, project):
         if node.get("type") not in CHANNEL_ACTIVITIES:
             continue
         name = node.get("per")
@@ -195,7 +195,7 @@ def check_per_cardinality(doc: Document, context: RuleContext) -> Iterator[Findi
                 f"(found {len(to_profiles)})", hint="add a `change-dimension` to profiles before this activity")
 
 
-def _activities_with_table(doc: Document, project: ProjectIndex) -> Iterator[tuple[JsonPath, dict[str, Any], str]]:
+def activities_with_table(doc: Document, project: ProjectIndex) -> Iterator[tuple[JsonPath, dict[str, Any], str]]:
     """Each activity with the table its input rows come from, following transitions from each build-audience."""
     graph = campaign_graph(doc.data if isinstance(doc.data, dict) else {})
     queue = deque((activity, node.get("dimension")) for activity, node in graph.nodes.items()
