@@ -34,6 +34,11 @@ DEFECTS = [
     ("campaigns/winter-sale.yaml", "kind: campaign", "kind: campaing", "JO206"),
     ("audiences/gold-members.yaml", "where: profile.tier", "where: [profile.tier]\nwere: profile.tier", "JO203"),
     ("events/order_placed.yaml", "order_id: {type: string}", "order_id: {type: text}", "JO204"),
+    ("journeys/welcome-series.yaml", "exit_when: profile.unsubscribed", "exit_when: profile.unsubscribd", "JO402"),
+    ("audiences/new-subscribers.yaml", "inLastDays(profile.signup_at, 7)", "inLastDay(profile.signup_at, 7)",
+     "JO403"),
+    ("campaigns/winter-sale.yaml", 'tier == "platinum"', 'tier > 5', "JO405"),
+    ("campaigns/winter-sale.yaml", "inLastDays(purchased_at, 365)", "inLastDays(purchasedat, 365)", "JO402"),
 ]
 
 
