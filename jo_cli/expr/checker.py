@@ -58,6 +58,8 @@ class Scope:
     no_event_reason: str | None = None
     # The project's audience names, for `inAudience("...")`; None when unknown.
     audiences: frozenset[str] | None = None
+    # How messages name a row of this scope: "the row", or "a `purchases` row" inside a link function.
+    row_label: str = "the row"
 
 
 def check(expr: Expr, scope: Scope) -> tuple[Type, list[Issue]]:
@@ -120,6 +122,9 @@ class _Checker:
     def reference(self, node: Ref) -> Type:
         root, *path = node.parts
         if self.scope.row is not None and not self.scope.roots:
+            if self.scope.row.field(root) is None and root in self.scope.links and root not in self.scope.to_one:
+                return self.error(node, "JO402", f"`{root}` is a link to many rows, not a column: use "
+                                  f"`count({root}, ...)`, `exists({root}, ...)` or `sum({root}, ...)`")
             current, names = self.scope.row, node.parts
             if self.scope.row.field(root) is None and root in self.scope.to_one and path:
                 current, names = self.scope.to_one[root], tuple(path)
@@ -139,7 +144,7 @@ class _Checker:
                 return self.error(node, "JO402", f"`{'.'.join(walked)}` is {current} and has no field `{name}`")
             found = current.field(name)
             if found is None:
-                where = f"`{'.'.join(walked)}`" if walked else "the row"
+                where = f"`{'.'.join(walked)}`" if walked else self.scope.row_label
                 return self.error(node, "JO402",
                                   f"{where} has no field `{name}`{did_you_mean(name, current.field_names)}")
             walked.append(name)
@@ -230,8 +235,11 @@ class _Checker:
                     self.error(arg, "JO408", problem)
             if literal and node.name == "inAudience" and self.scope.audiences is not None \
                     and str(arg.value) not in self.scope.audiences:  # type: ignore[union-attr]
-                self.error(arg, "JO408", f"unknown audience `{arg.value}`"  # type: ignore[union-attr]
-                           f"{did_you_mean(str(arg.value), self.scope.audiences)}")  # type: ignore[union-attr]
+                name = str(arg.value)  # type: ignore[union-attr]
+                hint = did_you_mean(name, self.scope.audiences) or (
+                    f" (audiences: {', '.join(sorted(self.scope.audiences)[:10])})" if self.scope.audiences else
+                    " (the project declares no audience)")
+                self.error(arg, "JO408", f"unknown audience `{name}`{hint}")
 
     def constructor(self, node: Call) -> Type:
         wanted = CONSTRUCTORS[node.name]
@@ -255,7 +263,7 @@ class _Checker:
     def link_call(self, node: Call) -> Type:
         link = node.args[0]
         assert isinstance(link, Ref)
-        linked = _Checker(Scope(row=self.scope.links[link.parts[0]]))
+        linked = _Checker(Scope(row=self.scope.links[link.parts[0]], row_label=f"a `{link.parts[0]}` row"))
         rest = [linked.visit(arg) for arg in node.args[1:]]
         self.issues.extend(linked.issues)
         if node.name == "exists":

@@ -52,7 +52,7 @@ def compile_expr(expr: Expr, *, params: tuple[str, ...] = ("profile", "event", "
         f"    except _EvalError as exc:\n"
         f"        return _EvalFailure(str(exc))\n"
         f"    except (ArithmeticError, TypeError, ValueError, OverflowError, AttributeError, KeyError) as exc:\n"
-        f"        return _EvalFailure(f'{{type(exc).__name__}}: {{exc}}')\n"
+        f"        return _EvalFailure(f'a value of the wrong type at run time ({{exc}})')\n"
     )
     namespace: dict[str, Any] = {"_EvalError": runtime.EvalError, "_EvalFailure": EvalFailure, "_EMPTY": _EMPTY,
                                  "_truthy": runtime.truthy, **generator.names}
@@ -78,7 +78,8 @@ class _Generator:
 
     def emit(self, node: Expr) -> str:
         if isinstance(node, Literal):
-            return self.constant(node.value) if node.kind == "string" else repr(node.value)
+            # Strings and numbers travel as named constants (a literal number before `is` is a SyntaxWarning).
+            return self.constant(node.value) if node.kind in ("string", "integer", "decimal") else repr(node.value)
         if isinstance(node, ListExpr):
             return "[" + ", ".join(self.emit(item) for item in node.items) + "]"
         if isinstance(node, Ref):
@@ -97,7 +98,7 @@ class _Generator:
         return self.call(node)
 
     def reference(self, node: Ref) -> str:
-        if self.params[0] == "row" and node.parts[0] not in ("ctx",):
+        if self.params[0] == "row":  # campaigns: every name is the row's (a column or a linked row)
             code, rest = "row", node.parts
         elif node.parts[0] in ("journey", "actions"):
             code, rest = f"ctx.{node.parts[0]}", node.parts[1:]
@@ -105,8 +106,11 @@ class _Generator:
             code, rest = node.parts[0], node.parts[1:]
             if code not in self.params:
                 return "None"
-        for name in rest:
-            code = f"({code} or _EMPTY).get({name!r})"
+        if rest:  # a root is a mapping or null
+            code = f"({code} or _EMPTY).get({rest[0]!r})"
+        for name in rest[1:]:  # deeper values may be anything: a missing field, or a field of a non-object, is null
+            temp = self.temp()
+            code = f"({temp}.get({name!r}) if type({temp} := {code}) is dict else None)"
         return code
 
     def binary(self, node: Binary) -> str:
@@ -118,7 +122,7 @@ class _Generator:
         if node.op == "in":
             return f"{self.constant(runtime.contains)}({right}, {left})"
         if node.op in ("==", "!=") and isinstance(node.right, Literal) and node.right.kind != "integer" \
-                and node.right.kind != "decimal":
+                and node.right.kind != "decimal" and not isinstance(node.left, Literal):
             # Against a string, compare with Python's `==`; against true, false or null, by identity,
             # so that 1 never equals true (§8: values of different types are unequal).
             operator = {"string": node.op}.get(node.right.kind, "is" if node.op == "==" else "is not")

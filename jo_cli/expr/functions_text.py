@@ -18,6 +18,9 @@ from jo_cli.expr.functions_base import Function, fn, sig
 from jo_cli.expr.runtime import EvalError, to_string
 from jo_cli.expr.types import ANY, BOOLEAN, INTEGER, STRING, Type, list_of
 
+# str.isdigit() also accepts superscripts and other scripts' digits, which int() refuses or misreads.
+_ASCII_DIGITS = frozenset("0123456789")
+
 _OPTIONS = re2.Options()
 _OPTIONS.log_errors = False  # RE2 would print every invalid pattern on stderr
 
@@ -87,11 +90,12 @@ def expand(template: str, match: Any) -> str:
                 out.append(match.group(name) or "")
                 index = close + 1
                 continue
-            if not template[index:index + 1].isdigit() or int(template[index]) > groups:
+            if template[index:index + 1] not in _ASCII_DIGITS or int(template[index]) > groups:
                 raise EvalError(f"replacement `{template}`: `$` must be followed by a group number (up to "
                                 f"{groups}) or {{name}}; write `\\$` for a dollar sign")
             number, index = int(template[index]), index + 1
-            while index < len(template) and template[index].isdigit() and number * 10 + int(template[index]) <= groups:
+            while index < len(template) and template[index] in _ASCII_DIGITS \
+                    and number * 10 + int(template[index]) <= groups:
                 number, index = number * 10 + int(template[index]), index + 1
             out.append(match.group(number) or "")
         else:

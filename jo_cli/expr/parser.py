@@ -107,7 +107,10 @@ def parse(text: str) -> Expr:
     expr = parser.expression()
     token = parser.peek()
     if token.kind != "end":
-        raise ExprSyntaxError(f"unexpected `{token.text}` after a complete expression", token.start, token.end)
+        lowercase = f": operators are lowercase (`{token.text.lower()}`)" \
+            if token.text.lower() in KEYWORDS and token.text != token.text.lower() else ""
+        raise ExprSyntaxError(f"unexpected `{token.text}` after a complete expression{lowercase}", token.start,
+                              token.end)
     return expr
 
 
