@@ -46,7 +46,7 @@ def expressions(doc: Document, kind: str | None) -> Iterator[tuple[JsonPath, Any
 
 def journey_scope(doc: Document, project: ProjectIndex, *, event: str | None = None) -> Scope:
     """profile, event (the entry's and every wait-event's payload, or one event), journey, actions."""
-    roots: dict[str, Type] = {"profile": from_schema(project.data_schema(PROFILES)), "journey": JOURNEY_FIELDS,
+    roots: dict[str, Type] = {"profile": table_type(project, PROFILES), "journey": JOURNEY_FIELDS,
                               "actions": ANY}
     names = [event] if event else [n.get("event") for _, n in entries_and_steps(doc)
                                    if n.get("type") in ("event", "business-event", "wait-event")]
@@ -90,10 +90,19 @@ def campaign_expressions(doc: Document, project: ProjectIndex) -> Iterator[tuple
 def table_scope(project: ProjectIndex, table: str) -> Scope:
     """A campaign row of `table`: its columns by name, its links for exists/count/sum/avg/min/max."""
     links = project.links.get(table, {})
-    rows = {name: from_schema(project.data_schema(link.target)) for name, link in links.items()}
+    rows = {name: table_type(project, link.target) for name, link in links.items()}
     to_one = {name: rows[name] for name, link in links.items() if link.cardinality != "one-to-many"}
-    return Scope(row=from_schema(project.data_schema(table)), links=rows, to_one=to_one,
+    return Scope(row=table_type(project, table), links=rows, to_one=to_one,
                  audiences=frozenset(project.audiences))
+
+
+def table_type(project: ProjectIndex, table: str) -> Type:
+    """The row type of `profiles` or an entity, built once per run."""
+    key = f"type:{table}"
+    if key not in project.memo:
+        project.memo[key] = from_schema(project.data_schema(table))
+    found: Type = project.memo[key]
+    return found
 
 
 def _event_type(project: ProjectIndex, name: str) -> Type | None:
@@ -161,7 +170,7 @@ def _scoped_expressions(doc: Document, kind: str, project: ProjectIndex) -> Iter
         yield from campaign_expressions(doc, project)
         return
     if kind == "audience":
-        scope = Scope(roots={"profile": from_schema(project.data_schema(PROFILES))},
+        scope = Scope(roots={"profile": table_type(project, PROFILES)},
                       audiences=frozenset(project.audiences))
     else:
         scope = journey_scope(doc, project)
