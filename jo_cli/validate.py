@@ -58,8 +58,10 @@ def validate_paths(paths: Sequence[Path], *, cwd: Path) -> Validation:
             files.append(path)
         else:
             raise JoError(f"{display_path(path, cwd)}: no such file or directory")
-    project_file = find_project_file(cwd)
-    return validate_files(files, cwd=cwd, project_root=project_file.parent if project_file else None)
+    # The project is the one the files live in (a monorepo may hold several, or none above cwd);
+    # files from more than one project get no cross-file checks.
+    roots = {found.parent for found in (find_project_file(f.resolve().parent) for f in files) if found}
+    return validate_files(files, cwd=cwd, project_root=roots.pop() if len(roots) == 1 else None)
 
 
 def validate_files(files: Iterable[Path], *, cwd: Path, project_root: Path | None) -> Validation:

@@ -190,3 +190,11 @@ def test_per_profile_is_the_keyword_even_with_a_link_named_profile(project) -> N
           mail: {type: email, per: profile, content: {subject: Thanks, body: Thank you}}
     """)
     assert project.check("campaigns/c.yaml") == []
+
+
+def test_the_project_is_the_one_the_files_live_in(project, tmp_path_factory) -> None:
+    # Checking a project's file from elsewhere (pre-commit in a monorepo) still resolves its references.
+    project.write("journeys/a.yaml", JOURNEY.replace("event: signed_up", "event: sign_up"))
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    validation = validate_paths([project.root / "journeys" / "a.yaml"], cwd=elsewhere)
+    assert [f.code for f in validation.findings] == ["JO502"]
