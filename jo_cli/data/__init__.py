@@ -1,0 +1,1 @@
+"""Typed readers for the data jo runs on: profile and entity CSVs, uploaded audiences (SPEC §5)."""
