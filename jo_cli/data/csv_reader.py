@@ -1,0 +1,293 @@
+"""Profile and entity CSVs read into typed rows (SPEC §5.1; reference/reliability.md §2.7, §3.3).
+
+A file is read once, as a stream: header problems, encodings other than
+UTF-8, NUL bytes, an unterminated quote or an over-long cell abort with
+`JoError` (the rest of the file cannot be trusted); a record whose cells do not
+convert, whose cell count is wrong or that repeats an identity becomes a
+`Reject` value naming its first physical line, and reading goes on.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from operator import itemgetter
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jo_cli.data.cells import CellError, Converter, converter, kind_of, show, to_datetime
+from jo_cli.errors import JoError
+
+UTC = dt.UTC
+_WIDE_BOMS = {b"\xff\xfe\x00\x00": "UTF-32", b"\x00\x00\xfe\xff": "UTF-32", b"\xff\xfe": "UTF-16",
+              b"\xfe\xff": "UTF-16"}
+_BOOLEANS = {"true": True, "false": False}
+_ZONE_CACHE_SIZE = 4096
+_KEPT_WARNINGS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    """A record left out (or, in `TableReader.warnings`, accepted with a warning): where and why."""
+
+    file: str
+    line: int
+    column: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}: "
+        return where + (f"{self.column}: {self.reason}" if self.column is not None else self.reason)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """An accepted record: its first physical line and its typed values (dotted columns nested)."""
+
+    line: int
+    values: dict[str, Any]
+
+
+def _check_start(path: Path, shown: str) -> None:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4)
+    except OSError as exc:
+        raise JoError(f"{shown}: cannot read the file ({exc.strerror or exc})") from None
+    for bom, name in _WIDE_BOMS.items():
+        if head.startswith(bom):
+            raise JoError(f"{shown}:1: the file is {name} (byte order mark); save it as UTF-8")
+
+
+def _undecodable_line(path: Path) -> tuple[int, str]:
+    """The first line of `path` that is not UTF-8, and the offending byte (lines cannot split a character)."""
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, 1):
+            try:
+                line.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                return number, f"byte 0x{line[exc.start]:02x} at column {exc.start + 1}"
+    return 1, "an undecodable byte"  # pragma: no cover - the decoder and this scan agree
+
+
+def records(path: Path, *, shown: str, field_size_limit: int = 65536) -> Iterator[tuple[int, list[str]]]:
+    """(first physical line, cells) for every non-blank record, header included; JoError for a file that
+    cannot be trusted past some point (not UTF-8, NUL byte, unterminated quote, cell over the limit)."""
+    _check_start(path, shown)
+    previous_limit = csv.field_size_limit(field_size_limit)
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+
+            def lines() -> Iterator[str]:
+                for number, line in enumerate(handle, 1):
+                    if "\0" in line:
+                        raise JoError(f"{shown}:{number}: NUL byte in the file; it is binary or not UTF-8")
+                    yield line
+
+            reader = csv.reader(lines(), strict=True)
+            end = 0
+            try:
+                for record in reader:
+                    if record:
+                        yield end + 1, record
+                    end = reader.line_num
+            except UnicodeDecodeError:
+                number, what = _undecodable_line(path)
+                raise JoError(f"{shown}:{number}: not UTF-8 ({what}); save the file as UTF-8") from None
+            except csv.Error as exc:
+                raise _csv_failure(shown, end + 1, reader.line_num, str(exc), field_size_limit) from None
+    finally:
+        csv.field_size_limit(previous_limit)
+
+
+def _csv_failure(shown: str, start: int, now: int, message: str, limit: int) -> JoError:
+    if "field larger than field limit" in message:
+        return JoError(f"{shown}:{start}: a cell is longer than {limit} characters (the field size limit); "
+                       "an unterminated quote often causes this")
+    if "unexpected end of data" in message:
+        return JoError(f"{shown}:{start}: unterminated quote: the quoted cell that starts here never ends")
+    return JoError(f"{shown}:{now}: malformed CSV ({message})")
+
+
+# --- the table ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Column:
+    index: int
+    name: str
+    path: tuple[str, ...]
+    convert: Converter | None
+    is_datetime: bool
+
+
+def _column_schema(schema: Any, path: tuple[str, ...]) -> Any:
+    """The schema of dotted `path` in `schema`, or None when it names no property."""
+    node = schema
+    for part in path:
+        properties = node.get("properties") if isinstance(node, dict) else None
+        if not isinstance(properties, dict) or part not in properties:
+            return None
+        node = properties[part]
+    return node if isinstance(node, dict) else {}
+
+
+class TableReader:
+    """Iterating yields the file's records in source order as `Row` or `Reject` values.
+
+    After (or during) iteration: `read`, `accepted`, `rejected` (read = accepted + rejected),
+    `invalid_zones` and `warnings` (the first 1000 rows accepted with the project zone for an invalid one).
+    """
+
+    def __init__(self, path: Path, schema: Any, *, shown: str, identity: str | None, zone: ZoneInfo,
+                 zone_field: str | None = None, field_size_limit: int = 65536) -> None:
+        self.path = path
+        self.schema = schema
+        self.shown = shown
+        self.identity = identity
+        self.zone = zone
+        self.zone_field = zone_field
+        self.field_size_limit = field_size_limit
+        self.read = self.accepted = self.rejected = self.invalid_zones = 0
+        self.warnings: list[Reject] = []
+        self._zones: dict[str, ZoneInfo | None] = {}
+
+    def _columns(self, header: list[str], line: int) -> list[_Column]:
+        where = f"{self.shown}:{line}"
+        columns: list[_Column] = []
+        seen: set[str] = set()
+        for index, name in enumerate(header):
+            if not name:
+                raise JoError(f"{where}: column {index + 1} of the header has no name")
+            if name in seen:
+                raise JoError(f"{where}: duplicate column `{name}`")
+            seen.add(name)
+            path = tuple(name.split("."))
+            column_schema = _column_schema(self.schema, path)
+            if column_schema is None or "" in path:
+                raise JoError(f"{where}: unknown column `{name}`: the schema has no such property")
+            if kind_of(column_schema) == "object":
+                raise JoError(f"{where}: column `{name}` is an object: give its fields as dotted columns "
+                              f"like `{name}.field`")
+            is_datetime = kind_of(column_schema) == "string" and column_schema.get("format") == "date-time"
+            convert = converter(column_schema, f"{where}: column `{name}`", self.zone)
+            columns.append(_Column(index, name, path, convert, is_datetime))
+        present = {column.path[0] for column in columns}
+        required = self.schema.get("required") if isinstance(self.schema, dict) else None
+        for name in required if isinstance(required, list) else []:
+            if name not in present:
+                raise JoError(f"{where}: missing required column `{name}`")
+        if self.identity is not None and self.identity not in seen:
+            raise JoError(f"{where}: missing identity column `{self.identity}`")
+        return columns
+
+    def _row_zone(self, name: str | None, line: int) -> ZoneInfo:
+        if not name:
+            return self.zone
+        zone = self._zones.get(name, False)
+        if zone is False:
+            try:
+                zone = ZoneInfo(name)
+            except (ValueError, OSError, KeyError):  # ZoneInfoNotFoundError is a KeyError
+                zone = None
+            if len(self._zones) < _ZONE_CACHE_SIZE:
+                self._zones[name] = zone
+        if zone is None:
+            self.invalid_zones += 1
+            if len(self.warnings) < _KEPT_WARNINGS:
+                self.warnings.append(Reject(self.shown, line, self.zone_field, f"invalid zone {show(name)}: "
+                                            f"read in the project zone {self.zone.key}"))
+            return self.zone
+        assert isinstance(zone, ZoneInfo)
+        return zone
+
+    def __iter__(self) -> Iterator[Row | Reject]:
+        self.read = self.accepted = self.rejected = self.invalid_zones = 0
+        self.warnings = []
+        stream = records(self.path, shown=self.shown, field_size_limit=self.field_size_limit)
+        first = next(stream, None)
+        if first is None:
+            raise JoError(f"{self.shown}:1: the file is empty: a header row is required")
+        columns = self._columns(first[1], first[0])
+        width = len(columns)
+        names = [column.name for column in columns]
+        typed = [(column.index, column.convert) for column in columns if column.convert is not None]
+        datetimes = [column.index for column in columns if column.is_datetime]
+        flat = [column for column in columns if len(column.path) == 1]
+        nested = [(column.index, column.path) for column in columns if len(column.path) > 1]
+        flat_names = [column.name for column in flat]
+        pick: Callable[[list[Any]], Any] = itemgetter(*[column.index for column in flat]) if flat else tuple
+        if len(flat) == 1:
+            single = flat[0].index
+            pick = lambda cells: (cells[single],)  # noqa: E731
+        zone_index = names.index(self.zone_field) if self.zone_field in names else None
+        id_index = names.index(self.identity) if self.identity is not None else None
+        first_lines: dict[Any, int] = {}
+        shown = self.shown
+        for line, record in stream:
+            self.read += 1
+            if len(record) != width:
+                self.rejected += 1
+                yield Reject(shown, line, None, f"{len(record)} cells instead of {width}")
+                continue
+            cells: list[Any] = [cell or None for cell in record]
+            index = -1
+            try:
+                for index, convert in typed:
+                    cell = cells[index]
+                    if cell is not None:
+                        cells[index] = convert(cell)
+                if datetimes:
+                    zone = self.zone if zone_index is None else self._row_zone(cells[zone_index], line)
+                    for index in datetimes:
+                        cell = cells[index]
+                        if cell is not None:
+                            cells[index] = to_datetime(cell, zone)
+            except CellError as exc:
+                self.rejected += 1
+                yield Reject(shown, line, names[index], str(exc))
+                continue
+            if id_index is not None:
+                key = cells[id_index]
+                if key is None:
+                    self.rejected += 1
+                    yield Reject(shown, line, names[id_index], "empty identity")
+                    continue
+                earlier = first_lines.setdefault(key, line)
+                if earlier != line:
+                    self.rejected += 1
+                    yield Reject(shown, line, names[id_index], f"repeats the identity {show(str(key))} of line "
+                                 f"{earlier} (the first row wins)")
+                    continue
+            values = dict(zip(flat_names, pick(cells), strict=True))
+            for index, path in nested:
+                target = values
+                for part in path[:-1]:
+                    target = target.setdefault(part, {})
+                target[path[-1]] = cells[index]
+            self.accepted += 1
+            yield Row(line, values)
+
+
+def read_table(path: Path, schema: Any, *, shown: str, identity: str | None, zone: ZoneInfo,
+               zone_field: str | None = None, field_size_limit: int = 65536) -> Iterator[Row | Reject]:
+    """The typed rows and rejects of a CSV, streamed in source order (see `TableReader`)."""
+    return iter(TableReader(path, schema, shown=shown, identity=identity, zone=zone, zone_field=zone_field,
+                            field_size_limit=field_size_limit))
+
+
+def count_rejects(path: Path, schema: Any, *, shown: str, identity: str | None, zone: ZoneInfo,
+                  zone_field: str | None = None, field_size_limit: int = 65536, stop_above: int | None = None) -> int:
+    """The first pass of `--max-rejected N`: how many records are rejected (it stops counting past
+    `stop_above`, so the answer is then `stop_above + 1`). Aborts exactly as reading does."""
+    count = 0
+    for item in read_table(path, schema, shown=shown, identity=identity, zone=zone, zone_field=zone_field,
+                           field_size_limit=field_size_limit):
+        if isinstance(item, Reject):
+            count += 1
+            if stop_above is not None and count > stop_above:
+                break
+    return count
