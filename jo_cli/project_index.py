@@ -106,16 +106,17 @@ class ProjectIndex:
         schema = self.data_schema(table)
         if schema is None:
             return None
-        return set(_dotted_fields(schema))
+        return dotted_fields(schema)
 
 
-def _dotted_fields(schema: dict[str, Any], prefix: str = "") -> list[str]:
+def dotted_fields(schema: dict[str, Any], prefix: str = "") -> set[str]:
+    """Every field of a data schema by its dotted name: `consent` and `consent.email`."""
     properties = schema.get("properties")
-    names: list[str] = []
-    for name, sub in (properties or {}).items() if isinstance(properties, dict) else ():
-        names.append(prefix + name)
+    names: set[str] = set()
+    for name, sub in properties.items() if isinstance(properties, dict) else ():
+        names.add(prefix + name)
         if isinstance(sub, dict):
-            names.extend(_dotted_fields(sub, f"{prefix}{name}."))
+            names |= dotted_fields(sub, f"{prefix}{name}.")
     return names
 
 

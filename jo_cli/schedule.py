@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import difflib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from jo_cli.suggest import closest
 
 CRON_FIELDS = ("minute", "hour", "day-of-month", "month", "day-of-week")
 _FIELD_RANGES = ("0-59", "0-23", "1-31", "1-12 or JAN-DEC", "0-7 or SUN-SAT")
@@ -213,8 +214,8 @@ def suggest_timezone(name: str) -> str | None:
     cities = {zone.rsplit("/", 1)[-1].lower(): zone for zone in names if "/" in zone}
     if wanted in cities:
         return cities[wanted]
-    close = difflib.get_close_matches(wanted, list(folded), n=1, cutoff=0.6)
-    return folded[close[0]] if close else None
+    close = closest(wanted, folded)
+    return folded[close] if close else None
 
 
 def _is_portable(name: str) -> bool:

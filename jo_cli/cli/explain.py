@@ -20,9 +20,9 @@ def explain_command(
         return
     rule = RULES.get(code.upper())
     if rule is None:
-        import difflib
+        from jo_cli.suggest import closest
 
-        close = difflib.get_close_matches(code.upper(), RULES, n=1)
-        raise JoError(f"unknown code `{code}`" + (f"; did you mean {close[0]}?" if close else "")
+        close = closest(code.upper(), RULES)
+        raise JoError(f"unknown code `{code}`" + (f"; did you mean {close}?" if close else "")
                       + " (`jo explain` lists every code)")
     typer.echo(render_rule(rule), nl=False)

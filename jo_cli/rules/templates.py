@@ -8,7 +8,7 @@ from typing import Any
 
 from jo_cli.findings import Finding
 from jo_cli.loader import Document, JsonPath, Span
-from jo_cli.project_index import PROFILES, ProjectIndex
+from jo_cli.project_index import PROFILES, ProjectIndex, dotted_fields
 from jo_cli.rules.base import Rule, RuleContext, rule
 from jo_cli.rules.references import CHANNEL_ACTIVITIES, activities, entries_and_steps
 from jo_cli.rules.references_data import DATA_CONTEXT
@@ -338,17 +338,7 @@ def _payload_fields(project: ProjectIndex, name: str) -> set[str] | None:
     schema = data.get("schema") if isinstance(data, dict) else None
     if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):
         return None  # JO502 or the schema check reports it; nothing to check against
-    return _dotted(schema)
-
-
-def _dotted(schema: dict[str, Any], prefix: str = "") -> set[str]:
-    properties = schema.get("properties")
-    names: set[str] = set()
-    for name, sub in properties.items() if isinstance(properties, dict) else ():
-        names.add(prefix + name)
-        if isinstance(sub, dict):
-            names |= _dotted(sub, f"{prefix}{name}.")
-    return names
+    return dotted_fields(schema)
 
 
 def _inline_span(doc: Document, path: JsonPath, line: int) -> Span:
