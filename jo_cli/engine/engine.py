@@ -1,0 +1,414 @@
+"""The journey engine: one timeline of fires, events and wake-ups in logical time (SPEC §6.2, §6.3).
+
+`Engine.run_until(now)` is one pass: it processes everything due at or
+before `now`, one logical time T at a time, in §6.3's order at T:
+
+0. journeys whose entry window ends at T: active instances exit (`journey_ended`);
+1. events at T (by `at`, then push order): a waiting instance takes it, else an entry;
+2. audience fires at T (by journey id; members in source row order);
+3. audience-qualification changes (only at the pass's `now`);
+4. wake-ups at T other than timeouts (waits, quiet-hours releases), by entry sequence;
+5. events at T no journey took yet, matched against instances that reached a wait at T;
+6. timeouts at T (wait-event, reaction, the P91D instance lifetime).
+
+Steps 4-6 repeat until nothing moves. All state lives in the store, so a
+run stopped at any time and resumed with the same store ends in the same
+state as one run to the same horizon.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from jo_cli.engine.model import Journey, Step
+from jo_cli.engine.ports import (
+    EARLY_WAKES,
+    LATE_WAKES,
+    Discard,
+    EventResult,
+    Instance,
+    Ports,
+    QueuedEvent,
+    StepEvent,
+)
+from jo_cli.engine.steps import Wave
+from jo_cli.expr.runtime import EvalContext
+
+
+class Engine:
+    """Runs journeys (several versions per id; the highest given version of an id is live)."""
+
+    def __init__(self, journeys: Sequence[Journey], ports: Ports, *,
+                 live: Mapping[str, int | None] | None = None) -> None:
+        self.ports = ports
+        self.versions: dict[tuple[str, int | None], Journey] = {(j.id, j.version): j for j in journeys}
+        self.live: dict[str, Journey] = {}
+        for journey in sorted(journeys, key=lambda j: (j.id, j.version or 0)):
+            self.live[journey.id] = journey
+        if live is not None:
+            self.live = {jid: self.versions[jid, version] for jid, version in live.items()}
+        self.ids = sorted({j.id for j in journeys})
+        self.names: dict[str, frozenset[str]] = {jid: frozenset() for jid in self.ids}
+        for journey in journeys:  # every version's: instances of an old one still wait for their events
+            self.names[journey.id] |= journey.listens_to
+        self.reached_wait: list[Instance] = []  # instances that reached a wait-event or reaction at the current T
+        self._jumps: list[tuple[Journey, str, dict[str, Any], dt.datetime]] = []
+        self._fires: dict[str, list[dt.datetime]] = {}
+        self._ends: dict[tuple[str, int | None], dt.datetime] = {}
+
+    # ------------------------------------------------------------ the timeline
+
+    def run_until(self, now: dt.datetime, *, qualify: bool = True) -> None:
+        """Process every fire, event and wake-up due at or before `now` (one pass)."""
+        store = self.ports.store
+        self._fires = {
+            j.id: self.ports.fires.due(j, after=store.last_fire(j.id), until=now)
+            for j in self.live.values() if j.entry.type == "audience"
+        }
+        qualification = qualify and any(j.entry.type == "audience-qualification" for j in self.live.values())
+        self._ends = self._window_ends(now)
+        while True:
+            times = [t for t in (store.next_event_time(), store.next_wake(), *self._ends.values(),
+                                 *(fires[0] for fires in self._fires.values() if fires)) if t is not None and t <= now]
+            if qualification:
+                times.append(now)
+            if not times:
+                return
+            at = min(times)
+            self._process(at, qualification=qualification and at == now)
+            if at == now:
+                qualification = False
+
+    def _window_ends(self, now: dt.datetime) -> dict[tuple[str, int | None], dt.datetime]:
+        """Versions whose entry window ends by `now` and that still have active instances."""
+        ends: dict[tuple[str, int | None], dt.datetime] = {}
+        for key, journey in self.versions.items():
+            if journey.end is not None and journey.end <= now and any(
+                    i.version == journey.version for i in self.ports.store.active_in(journey.id)):
+                ends[key] = journey.end
+        return ends
+
+    def _process(self, at: dt.datetime, *, qualification: bool) -> None:
+        self.reached_wait = []
+        self._end_windows(at)
+        leftovers = self._events(at)
+        for journey_id in self.ids:
+            fires = self._fires.get(journey_id)
+            while fires and fires[0] <= at:
+                self._fire(self.live[journey_id], fires.pop(0))
+        if qualification:
+            for journey_id in self.ids:
+                journey = self.live.get(journey_id)
+                if journey is not None and journey.entry.type == "audience-qualification":
+                    self._qualify(journey, at)
+        while True:
+            moved = self._wake(at, EARLY_WAKES)
+            moved |= self._rematch(leftovers, at)
+            moved |= self._wake(at, LATE_WAKES)
+            if not moved:
+                break
+        self._close_events(leftovers)
+
+    # ------------------------------------------------------------ instances
+
+    def finish(self, instance: Instance, end: str, at: dt.datetime) -> None:
+        instance.end = end
+        instance.ended_at = at
+        instance.wake_at = instance.wake_kind = None
+        self.ports.store.finish(instance)
+
+    def exit_parked(self, instance: Instance, reason: str, at: dt.datetime) -> None:
+        """An instance parked on a step exits: a step event on that step, then the end."""
+        assert instance.step is not None
+        self.ports.store.record_steps([StepEvent(instance.journey, instance.version, instance.profile, instance.entry,
+                                                 instance.step, at, reason, None, True, self.ports.clock.wall())])
+        self.finish(instance, reason, at)
+
+    def view(self, identity: str) -> dict[str, Any] | None:
+        """The profile as steps read it: the source row, with update-profile's overlay where the source
+        still holds the value it had when the overlay was written (§6.4)."""
+        row = self.ports.profiles.get(identity)
+        if row is None:
+            return None
+        overlay = self.ports.store.overlay(identity)
+        if not overlay:
+            return row
+        merged = _deep_copy(row)
+        for name, (value, source_value) in overlay.items():
+            if _get(row, name) == source_value:
+                _set(merged, name, value)
+        return merged
+
+    def update_profile(self, instance: Instance, values: Mapping[str, Any]) -> None:
+        row = self.ports.profiles.get(instance.profile) or {}
+        written = {name: (value, _get(row, name)) for name, value in values.items()}
+        self.ports.store.set_overlay(instance.profile, written)
+        instance.data = self.view(instance.profile)
+
+    def audience_test(self, instance: Instance, at: dt.datetime) -> Callable[[str], bool]:
+        audiences, data, identity = self.ports.audiences, instance.data, instance.profile
+        return lambda name: audiences.contains(name, identity, data, at)
+
+    def _load(self, instance: Instance, journey: Journey) -> bool:
+        """Read the profile for a run of `instance`; False when it is gone from the source."""
+        instance.data = self.view(instance.profile)
+        instance.zone = self.ports.profiles.zone(instance.profile) if journey.use_profile_timezone else None
+        return instance.data is not None
+
+    # ------------------------------------------------------------ entries (§6.2)
+
+    def enter(self, journey: Journey, identity: str, at: dt.datetime,
+              event: dict[str, Any] | None = None) -> Instance | None:
+        """Apply the entry rules in order; the new instance, or None with the discard recorded."""
+        store = self.ports.store
+        reason = None
+        history = None
+        data = self.view(identity)
+        if data is None:
+            reason = "unknown_profile"
+        elif not journey.in_window(at):
+            reason = "outside_window"
+        elif store.active(journey.id, identity) is not None:
+            reason = "already_in_journey"
+        else:
+            history = store.history(journey.id, identity)
+            if history is not None and not journey.reentrance_allowed:
+                reason = "reentrance_not_allowed"
+            elif history is not None and at - history[1] < journey.reentrance_wait:
+                reason = "reentrance_wait"
+        if reason is not None:
+            store.record_discard(Discard(journey.id, journey.version, identity, reason, at))
+            return None
+        instance = Instance(seq=store.new_seq(), journey=journey.id, version=journey.version, profile=identity,
+                            entry=(history[0] if history else 0) + 1, entered_at=at, event=event)
+        store.start(instance)
+        instance.data = data
+        instance.zone = self.ports.profiles.zone(identity) if journey.use_profile_timezone else None
+        return instance
+
+    def _enter_all(self, journey: Journey, identities: Iterable[str], at: dt.datetime,
+                   event: dict[str, Any] | None = None) -> None:
+        wave = Wave(self, journey, at)
+        for identity in identities:
+            instance = self.enter(journey, identity, at, event)
+            if instance is not None:
+                wave.add(journey.entry.next, instance)
+        self._run(wave)
+
+    def _run(self, wave: Wave) -> None:
+        """Run a wave, then the jump entries it made (at the same logical time)."""
+        wave.run()
+        while self._jumps:
+            target, identity, payload, at = self._jumps.pop(0)
+            self._enter_all(target, [identity], at, payload)
+
+    def jump(self, target: str, instance: Instance, payload: dict[str, Any], at: dt.datetime) -> None:
+        journey = self.live.get(target)
+        if journey is None:
+            self.ports.jumps.jump(target, instance.profile, payload, at=at, origin=instance.journey)
+        else:
+            self._jumps.append((journey, instance.profile, payload, at))
+
+    def _fire(self, journey: Journey, at: dt.datetime) -> None:
+        store = self.ports.store
+        store.record_fire(journey.id, at)
+        if not journey.in_window(at):
+            return  # a fire outside the entry window is skipped (§7.3), not a discard per member
+        assert journey.entry.audience is not None
+        members = self.ports.audiences.members(journey.entry.audience, at)
+        if journey.entry.force_reentrance:
+            for instance in store.active_in(journey.id):
+                self.exit_parked(instance, "forced_reentrance", at)
+        if journey.entry.incremental:
+            key = f"fire:{journey.id}"
+            previous = store.members(key)
+            store.set_members(key, frozenset(members))
+            if previous is not None:
+                members = [identity for identity in members if identity not in previous]
+        self._enter_all(journey, members, at)
+
+    def _qualify(self, journey: Journey, at: dt.datetime) -> None:
+        """Entries for profiles whose membership changed since this journey's previous evaluation."""
+        store = self.ports.store
+        assert journey.entry.audience is not None
+        members = self.ports.audiences.members(journey.entry.audience, at)
+        key = f"qualification:{journey.id}"
+        previous = store.members(key)
+        store.set_members(key, frozenset(members))
+        if previous is None:
+            return  # the first evaluation only records the membership (AJO)
+        if journey.entry.on == "enter":
+            changed = [identity for identity in members if identity not in previous]
+        else:
+            current = set(members)
+            order = {identity: index for index, identity in enumerate(self.ports.profiles.identities())
+                     if identity in previous and identity not in current}
+            changed = sorted(order, key=order.__getitem__) + sorted(
+                identity for identity in previous if identity not in current and identity not in order)
+        self._enter_all(journey, changed, at)
+
+    def _end_windows(self, at: dt.datetime) -> None:
+        for key, end in list(self._ends.items()):
+            if end <= at:
+                del self._ends[key]
+                for instance in self.ports.store.active_in(key[0]):
+                    if instance.version == key[1]:
+                        self.exit_parked(instance, "journey_ended", at)
+
+    # ------------------------------------------------------------ wake-ups
+
+    def _wake(self, at: dt.datetime, kinds: tuple[Any, ...]) -> bool:
+        due = self.ports.store.wakeups(at, kinds)
+        waves: dict[tuple[str, int | None], Wave] = {}
+        for instance in due:
+            journey = self.versions[instance.journey, instance.version]
+            step = journey.steps[instance.step or ""]
+            wave = waves.get((journey.id, journey.version))
+            if wave is None:
+                wave = waves[journey.id, journey.version] = Wave(self, journey, at)
+            kind = instance.wake_kind
+            instance.wake_at = instance.wake_kind = None
+            if kind == "expire":
+                self.exit_parked(instance, "timeout", at)
+            elif not self._load(instance, journey):
+                self.exit_parked(instance, "unknown_profile", at)
+            elif kind == "release":
+                wave.released.add(instance.seq)
+                wave.add(step.id, instance)
+            elif kind == "timeout":
+                wave.take(instance, step, "timeout", step.timeout_next or step.next)
+            else:
+                wave.take(instance, step, "next", step.next)
+        for wave in waves.values():
+            self._run(wave)
+        return bool(due)
+
+    # ------------------------------------------------------------ events
+
+    def _events(self, at: dt.datetime) -> list[list[Any]]:
+        """Offer each event at `at` to every journey listening; what no journey took is left over."""
+        leftovers: list[list[Any]] = []
+        for queued in self.ports.store.events_at(at):
+            takers = [jid for jid in self.ids if queued.event.name in self.names[jid]]
+            if not takers:
+                leftovers.append([queued, None, "no_journey"])
+            for journey_id in takers:
+                reason = self._offer(journey_id, queued, at)
+                if reason is not None:
+                    leftovers.append([queued, journey_id, reason])
+                else:
+                    self.ports.store.record_event(EventResult(queued.seq, queued.event.name, journey_id, "consumed"))
+            self.ports.store.event_done(queued.seq)
+        return leftovers
+
+    def _offer(self, journey_id: str, queued: QueuedEvent, at: dt.datetime) -> str | None:
+        """Give one event to one journey: None when taken, else why not (for the leftover)."""
+        event = queued.event
+        if event.profile is not None and self._resume_on_event(journey_id, queued, at):
+            return None
+        live = self.live.get(journey_id)
+        entry = live.entry if live is not None else None
+        if live is None or entry is None or entry.event != event.name:
+            return "no_journey"
+        if entry.type == "business-event":
+            if not live.in_window(at):
+                return "outside_window"
+            assert entry.audience is not None
+            self._enter_all(live, self.ports.audiences.members(entry.audience, at), at, event.payload)
+            return None
+        if event.profile is None:
+            return "no_journey"
+        if entry.where is not None:
+            profile = self.view(event.profile)
+            ctx = EvalContext(now=at, zone=live.zone)
+            if entry.where(profile, event.payload, ctx) is not True:
+                return "where_false"
+        self._enter_all(live, [event.profile], at, event.payload)
+        return None
+
+    def _resume_on_event(self, journey_id: str, queued: QueuedEvent, at: dt.datetime,
+                         candidates: set[int] | None = None) -> bool:
+        """A profile's instance waiting for this event takes it and goes on."""
+        event = queued.event
+        assert event.profile is not None
+        instance = self.ports.store.active(journey_id, event.profile)
+        if instance is None or instance.step is None or instance.wake_kind not in ("timeout", "expire"):
+            return False
+        if candidates is not None and instance.seq not in candidates:
+            return False
+        journey = self.versions[instance.journey, instance.version]
+        step = journey.steps[instance.step]
+        if instance.reached_at is None or event.at < instance.reached_at or not self._matches(step, instance, event):
+            return False
+        if not self._load(instance, journey):
+            return False
+        if step.type == "wait-event" and step.where is not None:
+            wave = Wave(self, journey, at)
+            if wave.evaluate(step.where, instance, step) is not True:
+                return False
+        instance.wake_at = instance.wake_kind = None
+        if step.type == "wait-event":
+            instance.event = event.payload
+        wave = Wave(self, journey, at)
+        wave.take(instance, step, "next", step.next)
+        self._run(wave)
+        return True
+
+    @staticmethod
+    def _matches(step: Step, instance: Instance, event: Any) -> bool:
+        if step.type == "wait-event":
+            return bool(event.name == step.event)
+        if step.type != "reaction" or event.name != f"message_{step.reaction_on}":
+            return False
+        sent = instance.messages.get(step.reaction_to or "")
+        key = event.payload.get("key")
+        return sent is not None and (key is None or key == sent)
+
+    def _rematch(self, leftovers: list[list[Any]], at: dt.datetime) -> bool:
+        """§6.3 step 5: events at T nobody took, against instances that reached a wait at T."""
+        if not self.reached_wait:
+            return False
+        reached = {instance.seq for instance in self.reached_wait}
+        self.reached_wait = []
+        moved = False
+        for item in leftovers:
+            queued, journey_id, _ = item
+            if journey_id is None or queued.event.profile is None or item[2] is None:
+                continue
+            if self._resume_on_event(journey_id, queued, at, candidates=reached):
+                item[2] = None
+                self.ports.store.record_event(EventResult(queued.seq, queued.event.name, journey_id, "consumed"))
+                moved = True
+        return moved
+
+    def _close_events(self, leftovers: list[list[Any]]) -> None:
+        for queued, journey_id, reason in leftovers:
+            if reason is not None:
+                result = EventResult(queued.seq, queued.event.name, journey_id, "discarded", reason)
+                self.ports.store.record_event(result)
+
+
+# ---------------------------------------------------------------- dotted profile fields
+
+
+def _get(data: Mapping[str, Any], name: str) -> Any:
+    value: Any = data
+    for part in name.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def _set(data: dict[str, Any], name: str, value: Any) -> None:
+    *parents, last = name.split(".")
+    for part in parents:
+        child = data.get(part)
+        if not isinstance(child, dict):
+            child = data[part] = {}
+        data = child
+    data[last] = value
+
+
+def _deep_copy(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: _deep_copy(v) if isinstance(v, dict) else v for k, v in data.items()}

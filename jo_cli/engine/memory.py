@@ -1,0 +1,350 @@
+"""In-memory implementations of the engine's ports: for dry-runs and tests.
+
+The run-batch issue replaces `MemoryStore` with SQLite and the delivery and
+action ports with real ones; these keep the same contracts (ports.py).
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import heapq
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jo_cli import schedule
+from jo_cli.data.csv_reader import Row
+from jo_cli.data.events import Event
+from jo_cli.engine.ports import (
+    EARLY_WAKES,
+    ActionResult,
+    Decision,
+    Discard,
+    EventResult,
+    Instance,
+    MessageRequest,
+    QueuedEvent,
+    StepEvent,
+    WakeKind,
+)
+from jo_cli.expr.compile import Compiled
+from jo_cli.expr.runtime import EvalContext, resolve_local
+
+
+class MemoryStore:
+    """The whole engine state in dicts and lists; `snapshot()` compares two runs."""
+
+    def __init__(self) -> None:
+        self.instances: list[Instance] = []  # every instance ever started, in entry order
+        self.steps: list[StepEvent] = []
+        self.discards: list[Discard] = []
+        self.event_results: list[EventResult] = []
+        self.fires: list[tuple[str, dt.datetime]] = []
+        self.counters: dict[str, int] = {}
+        self.overlays: dict[str, dict[str, tuple[Any, Any]]] = {}
+        self._seq = 0
+        self._active: dict[tuple[str, str], Instance] = {}
+        self._history: dict[tuple[str, str], tuple[int, dt.datetime]] = {}
+        self._wakes: dict[bool, list[tuple[dt.datetime, int, Instance]]] = {True: [], False: []}
+        self._last_fire: dict[str, dt.datetime] = {}
+        self._members: dict[str, frozenset[str]] = {}
+        self._events: list[tuple[dt.datetime, int, QueuedEvent]] = []
+        self._done: set[int] = set()
+        self._pushed = 0
+
+    # ------------------------------------------------------------ instances
+
+    def new_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def history(self, journey: str, profile: str) -> tuple[int, dt.datetime] | None:
+        return self._history.get((journey, profile))
+
+    def active(self, journey: str, profile: str) -> Instance | None:
+        return self._active.get((journey, profile))
+
+    def active_in(self, journey: str) -> list[Instance]:
+        return sorted((i for (j, _), i in self._active.items() if j == journey), key=lambda i: i.seq)
+
+    def start(self, instance: Instance) -> None:
+        self.instances.append(instance)
+        self._active[instance.journey, instance.profile] = instance
+        self._history[instance.journey, instance.profile] = (instance.entry, instance.entered_at)
+
+    def save(self, instance: Instance) -> None:
+        if instance.wake_at is not None and instance.wake_kind is not None:
+            heap = self._wakes[instance.wake_kind in EARLY_WAKES]
+            heapq.heappush(heap, (instance.wake_at, instance.seq, instance))
+
+    def finish(self, instance: Instance) -> None:
+        self._active.pop((instance.journey, instance.profile), None)
+
+    def _due(self, early: bool) -> list[tuple[dt.datetime, int, Instance]]:
+        """The heap without stale entries on top (instances that moved on or ended since)."""
+        heap = self._wakes[early]
+        while heap:
+            at, _, instance = heap[0]
+            if instance.active and instance.wake_at == at and (instance.wake_kind in EARLY_WAKES) == early:
+                break
+            heapq.heappop(heap)
+        return heap
+
+    def next_wake(self) -> dt.datetime | None:
+        tops = [heap[0][0] for heap in (self._due(True), self._due(False)) if heap]
+        return min(tops) if tops else None
+
+    def wakeups(self, at: dt.datetime, kinds: tuple[WakeKind, ...]) -> list[Instance]:
+        due: list[Instance] = []
+        for early in {kind in EARLY_WAKES for kind in kinds}:
+            heap = self._due(early)
+            while heap and heap[0][0] <= at:
+                _, _, instance = heapq.heappop(heap)
+                if instance.active and instance.wake_kind in kinds and instance.wake_at is not None \
+                        and instance.wake_at <= at:
+                    due.append(instance)
+                heap = self._due(early)
+        due.sort(key=lambda i: (i.wake_at, i.seq))
+        return due
+
+    # ------------------------------------------------------------ counters, overlays, fires, members
+
+    def bump(self, counter: str) -> int:
+        self.counters[counter] = self.counters.get(counter, 0) + 1
+        return self.counters[counter]
+
+    def overlay(self, profile: str) -> Mapping[str, tuple[Any, Any]]:
+        return self.overlays.get(profile, {})
+
+    def set_overlay(self, profile: str, values: Mapping[str, tuple[Any, Any]]) -> None:
+        self.overlays.setdefault(profile, {}).update(values)
+
+    def last_fire(self, journey: str) -> dt.datetime | None:
+        return self._last_fire.get(journey)
+
+    def record_fire(self, journey: str, at: dt.datetime) -> None:
+        self.fires.append((journey, at))
+        self._last_fire[journey] = at
+
+    def members(self, key: str) -> frozenset[str] | None:
+        return self._members.get(key)
+
+    def set_members(self, key: str, members: frozenset[str]) -> None:
+        self._members[key] = members
+
+    # ------------------------------------------------------------ events
+
+    def push(self, events: Iterable[Event]) -> int:
+        """Queue events (as `jo events push` does); returns how many."""
+        count = 0
+        for event in events:
+            self._pushed += 1
+            count += 1
+            bisect.insort(self._events, (event.at, self._pushed, QueuedEvent(self._pushed, event)),
+                          key=lambda item: (item[0], item[1]))
+        return count
+
+    def next_event_time(self) -> dt.datetime | None:
+        for at, seq, _ in self._events:
+            if seq not in self._done:
+                return at
+        return None
+
+    def events_at(self, at: dt.datetime) -> list[QueuedEvent]:
+        return [queued for when, seq, queued in self._events if when <= at and seq not in self._done]
+
+    def event_done(self, seq: int) -> None:
+        self._done.add(seq)
+        while self._events and self._events[0][1] in self._done:
+            self._events.pop(0)
+
+    @property
+    def queued(self) -> list[Event]:
+        return [queued.event for _, seq, queued in self._events if seq not in self._done]
+
+    # ------------------------------------------------------------ journal
+
+    def record_steps(self, events: Iterable[StepEvent]) -> None:
+        self.steps.extend(events)
+
+    def record_discard(self, discard: Discard) -> None:
+        self.discards.append(discard)
+
+    def record_event(self, result: EventResult) -> None:
+        self.event_results.append(result)
+
+    def snapshot(self) -> tuple[Any, ...]:
+        """Everything this store holds, for comparing two runs."""
+        return (tuple(i.state() for i in self.instances), tuple(self.steps), tuple(self.discards),
+                tuple(self.event_results), tuple(self.fires), tuple(sorted(self.counters.items())),
+                tuple(sorted((p, tuple(sorted(v.items()))) for p, v in self.overlays.items())),
+                tuple(sorted(self._members.items())), tuple(self.queued))
+
+
+class MemoryProfiles:
+    """Profiles held in memory, in source row order."""
+
+    def __init__(self, rows: Mapping[str, dict[str, Any]], zones: Mapping[str, ZoneInfo] | None = None) -> None:
+        self.rows = dict(rows)
+        self.zones = dict(zones or {})
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[Row | Any], *, identity: str, zone_field: str | None = None) -> MemoryProfiles:
+        """From a `TableReader`'s accepted rows (rejects are skipped: they are `unknown_profile`)."""
+        values: dict[str, dict[str, Any]] = {}
+        zones: dict[str, ZoneInfo] = {}
+        for row in rows:
+            if not isinstance(row, Row):
+                continue
+            key = str(row.values[identity])
+            values[key] = row.values
+            name = row.values.get(zone_field) if zone_field else None
+            zone = schedule.load_zone(name) if isinstance(name, str) else None
+            if zone is not None:
+                zones[key] = zone
+        return cls(values, zones)
+
+    def get(self, identity: str) -> dict[str, Any] | None:
+        return self.rows.get(identity)
+
+    def identities(self) -> Iterable[str]:
+        return self.rows.keys()
+
+    def zone(self, identity: str) -> ZoneInfo | None:
+        return self.zones.get(identity)
+
+
+class Audiences:
+    """Audiences by name: a compiled `where` over one profile, or an uploaded list of identities.
+
+    `view` reads a profile as the engine sees it (the source with the update-profile overlay).
+    A `where` is evaluated in the profile's zone, else `zone`.
+    """
+
+    def __init__(self, definitions: Mapping[str, Compiled | frozenset[str]], *, profiles: Any,
+                 view: Callable[[str], dict[str, Any] | None], zone: ZoneInfo) -> None:
+        self.definitions = dict(definitions)
+        self.profiles = profiles
+        self.view = view
+        self.zone = zone
+        self._evaluating: set[tuple[str, str]] = set()
+
+    def members(self, name: str, at: dt.datetime) -> Sequence[str]:
+        definition = self.definitions[name]
+        identities = self.profiles.identities()
+        if isinstance(definition, frozenset):
+            return [identity for identity in identities if identity in definition]
+        return [identity for identity in identities if self.contains(name, identity, self.view(identity), at)]
+
+    def contains(self, name: str, identity: str, profile: Mapping[str, Any] | None, at: dt.datetime) -> bool:
+        definition = self.definitions.get(name)
+        if definition is None or profile is None:
+            return False
+        if isinstance(definition, frozenset):
+            return identity in definition
+        if (name, identity) in self._evaluating:  # an audience defined through itself is not a member
+            return False
+        self._evaluating.add((name, identity))
+        try:
+            zone = self.profiles.zone(identity) or self.zone
+            ctx = EvalContext(now=at, zone=zone, in_audience=lambda other: self.contains(other, identity, profile, at))
+            return definition(profile, None, ctx) is True
+        finally:
+            self._evaluating.discard((name, identity))
+
+
+@dataclass(frozen=True)
+class FixedClock:
+    at: dt.datetime
+
+    def wall(self) -> dt.datetime:
+        return self.at
+
+
+@dataclass
+class SendAll:
+    """The message policy until the messages issue: every message is sent, nothing is rendered."""
+
+    def decide(self, request: MessageRequest) -> Decision:
+        message = {"key": request.key, "kind": "journey", "id": request.journey, "version": request.version,
+                   "step": request.step.id, "profile": request.instance.profile, "channel": request.step.channel,
+                   "at": request.at, "status": "would_send"}
+        return Decision("sent", message=message)
+
+
+@dataclass
+class Collected:
+    """Delivery into a list (a dry-run's messages)."""
+
+    messages: list[Mapping[str, Any]] = field(default_factory=list)
+
+    def submit(self, message: Mapping[str, Any]) -> None:
+        self.messages.append(message)
+
+
+@dataclass
+class DryRunActions:
+    """Actions are not called in a dry-run; the response is null (AJO). The calls are kept for the report."""
+
+    calls: list[tuple[str, dict[str, Any], str, dt.datetime]] = field(default_factory=list)
+
+    def call(self, action: str, params: Mapping[str, Any], *, key: str, at: dt.datetime) -> ActionResult:
+        self.calls.append((action, dict(params), key, at))
+        return ActionResult(ok=True, response=None)
+
+
+@dataclass
+class RecordedJumps:
+    """Jumps to journeys outside this run, kept in order."""
+
+    jumps: list[tuple[str, str, dict[str, Any], dt.datetime, str]] = field(default_factory=list)
+
+    def jump(self, journey: str, profile: str, payload: Mapping[str, Any], *, at: dt.datetime, origin: str) -> None:
+        self.jumps.append((journey, profile, dict(payload), at, origin))
+
+
+@dataclass(frozen=True)
+class SingleFire:
+    """A dry-run's audience read: one fire at `at` (§7.1)."""
+
+    at: dt.datetime
+
+    def due(self, journey: Any, *, after: dt.datetime | None, until: dt.datetime) -> list[dt.datetime]:
+        return [self.at] if after is None and self.at <= until else []
+
+
+@dataclass(frozen=True)
+class ScheduleFires:
+    """Every fire of each journey's schedule in order (§7.3), from `origin` (the first publication).
+
+    Without a schedule, one fire at `origin`. With one: cron times in the
+    schedule's zone (else the journey's), at or after its `start` (else after
+    `origin`), up to its `until`. Catch-up and lateness are run-batch's choice.
+    """
+
+    origin: dt.datetime
+
+    def due(self, journey: Any, *, after: dt.datetime | None, until: dt.datetime) -> list[dt.datetime]:
+        plan = journey.entry.schedule
+        if not plan:
+            return [self.origin] if after is None and self.origin <= until else []
+        zone = (schedule.load_zone(plan["timezone"]) if plan.get("timezone") else None) or journey.zone
+        start = _local(plan.get("start"), zone)
+        stop = _local(plan.get("until"), zone)
+        base = after or (start - dt.timedelta(microseconds=1) if start else self.origin)
+        fires: list[dt.datetime] = []
+        for fire in schedule.cron_fires(plan["cron"], zone, after=base):
+            fire = fire.astimezone(dt.UTC)
+            if fire > until or (stop is not None and fire > stop):
+                break
+            fires.append(fire)
+        return fires
+
+
+def _local(text: Any, zone: Any) -> dt.datetime | None:
+    parsed = schedule.parse_datetime(text) if text is not None else None
+    if parsed is None:
+        return None
+    return (resolve_local(parsed, zone) if parsed.tzinfo is None else parsed).astimezone(dt.UTC)

@@ -1,0 +1,331 @@
+"""Running instances through steps (SPEC §6.4), a wave at a time.
+
+A wave is every instance of one journey version that moves at one logical
+time T. Steps run in topological order, each over all the instances that
+reached it, so a fire of a million members makes one pass per step rather
+than a million walks; the result is the same as walking each instance in
+turn, because within one journey only `profile-cap` reads shared state and
+it counts in the same order. An instance leaves the wave when it parks
+(waits), reaches an End or exits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from jo_cli.engine.keys import journey_message_key
+from jo_cli.engine.model import INSTANCE_LIFETIME, Journey, Path, Step
+from jo_cli.engine.ports import Instance, MessageRequest, StepEvent, WakeKind
+from jo_cli.expr.compile import EvalFailure
+from jo_cli.expr.runtime import EvalContext, resolve_local
+from jo_cli.graph import END
+
+if TYPE_CHECKING:
+    from jo_cli.engine.engine import Engine
+
+Pending = dict[str, list[Instance]]
+_MIDNIGHT = dt.time(0, 0)
+
+
+class Wave:
+    """The instances of one journey version moving at one logical time."""
+
+    def __init__(self, engine: Engine, journey: Journey, at: dt.datetime) -> None:
+        self.engine = engine
+        self.journey = journey
+        self.at = at
+        self.pending: Pending = {}
+        self.events: list[StepEvent] = []
+        self.released: set[int] = set()  # instances whose queued message is being released
+        self.processed_at = engine.ports.clock.wall()
+
+    # ------------------------------------------------------------ moving
+
+    def add(self, target: str, instance: Instance) -> None:
+        """Send `instance` on to step `target` (or to the implicit End) at this wave's time."""
+        if target == END:
+            self.engine.finish(instance, END, self.at)
+        else:
+            self.pending.setdefault(target, []).append(instance)
+
+    def record(self, instance: Instance, step: str, outcome: str, detail: str | None = None, *,
+               exited: bool = False) -> None:
+        self.events.append(StepEvent(instance.journey, instance.version, instance.profile, instance.entry, step,
+                                     self.at, outcome, detail, exited, self.processed_at))
+
+    def take(self, instance: Instance, step: Step, outcome: str, target: str | None,
+             detail: str | None = None) -> None:
+        """Record `outcome` at `step` and go on to `target`."""
+        self.record(instance, step.id, outcome, detail)
+        self.add(target or END, instance)
+
+    def fail(self, instance: Instance, step: Step, detail: str) -> None:
+        """An evaluation error: `on_error` when the step has one, else the instance ends with `error`."""
+        if step.on_error:
+            self.take(instance, step, "on_error", step.on_error, detail)
+        else:
+            self.record(instance, step.id, "error", detail)
+            self.engine.finish(instance, "error", self.at)
+
+    def park(self, instance: Instance, step: Step, wake_at: dt.datetime, kind: WakeKind) -> None:
+        """Wait at `step` until `wake_at`, or until the instance's P91D lifetime ends, whichever is first."""
+        deadline = instance.entered_at + INSTANCE_LIFETIME
+        if wake_at >= deadline:
+            wake_at, kind = deadline, "expire"
+        instance.step = step.id
+        instance.reached_at = self.at
+        instance.wake_at = wake_at
+        instance.wake_kind = kind
+        self.engine.ports.store.save(instance)
+        if step.type in ("wait-event", "reaction"):
+            self.engine.reached_wait.append(instance)
+
+    def run(self) -> None:
+        """Run every step that has instances, in topological order; flush the step events."""
+        journey = self.journey
+        for step_id in journey.order:
+            batch = self.pending.pop(step_id, None)
+            if batch:
+                step = journey.steps[step_id]
+                if journey.exit_when is not None:
+                    batch = self._not_exiting(step, batch)
+                for instance in batch:
+                    instance.step = step_id
+                HANDLERS[step.type](self, step, batch)
+        self.engine.ports.store.record_steps(self.events)
+        self.events = []
+
+    # ------------------------------------------------------------ evaluation
+
+    def context(self, instance: Instance, step: Step) -> EvalContext:
+        journey = self.journey
+        return EvalContext(
+            now=self.at, zone=instance.zone or journey.zone, in_audience=self.engine.audience_test(instance, self.at),
+            journey={"id": journey.id, "version": journey.version, "step": step.id, "entered_at": instance.entered_at},
+            actions=instance.actions)
+
+    def evaluate(self, function: Callable[..., Any], instance: Instance, step: Step) -> Any:
+        return function(instance.data, instance.event, self.context(instance, step))
+
+    def _not_exiting(self, step: Step, batch: list[Instance]) -> list[Instance]:
+        """§12: `exit_when` is checked before every step."""
+        assert self.journey.exit_when is not None
+        staying: list[Instance] = []
+        for instance in batch:
+            value = self.evaluate(self.journey.exit_when, instance, step)
+            if value is True:
+                self.engine.finish(instance, "exit_when", self.at)
+            elif isinstance(value, EvalFailure):
+                self.record(instance, step.id, "error", f"settings.exit_when: {value.message}")
+                self.engine.finish(instance, "error", self.at)
+            else:
+                staying.append(instance)
+        return staying
+
+
+# ---------------------------------------------------------------- step types
+
+
+def _condition(wave: Wave, step: Step, batch: list[Instance]) -> None:
+    for instance in batch:
+        for path in step.paths:
+            assert path.when is not None
+            value = wave.evaluate(path.when, instance, step)
+            if isinstance(value, EvalFailure):
+                wave.fail(instance, step, f"{path.name}: {value.message}")
+                break
+            if value is True:
+                wave.take(instance, step, path.name, path.next)
+                break
+        else:
+            _otherwise(wave, step, instance)
+
+
+def _otherwise(wave: Wave, step: Step, instance: Instance) -> None:
+    if step.otherwise:
+        wave.take(instance, step, "otherwise", step.otherwise)
+    else:
+        wave.record(instance, step.id, "no_path")
+        wave.engine.finish(instance, "no_path", wave.at)
+
+
+def split_bucket(journey: str, step: str, identity: str) -> int:
+    """§6.4: the first 8 bytes of sha256(`journey:step:identity`), big-endian."""
+    return int.from_bytes(hashlib.sha256(f"{journey}:{step}:{identity}".encode()).digest()[:8], "big")
+
+
+def _split(wave: Wave, step: Step, batch: list[Instance]) -> None:
+    for instance in batch:
+        scaled = split_bucket(wave.journey.id, step.id, instance.profile) * 10_000
+        path = next((p for p in step.paths if scaled < p.basis_points << 64), step.paths[-1])
+        wave.take(instance, step, path.name, path.next)
+
+
+def in_time_window(path: Path, local: dt.datetime) -> bool:
+    """`[from, to)` on one of `days`; when `from > to` the window runs overnight and belongs to its start day."""
+    start, stop = path.start or _MIDNIGHT, path.stop
+    clock, weekday = local.time().replace(tzinfo=None), local.weekday()
+    if stop is None or start < stop:
+        return weekday in path.days and start <= clock and (stop is None or clock < stop)
+    if start == stop:
+        return False
+    return (weekday in path.days and clock >= start) or ((weekday - 1) % 7 in path.days and clock < stop)
+
+
+def _time_condition(wave: Wave, step: Step, batch: list[Instance]) -> None:
+    for instance in batch:
+        local = wave.at.astimezone(instance.zone or wave.journey.zone)
+        path = next((p for p in step.paths if in_time_window(p, local)), None)
+        if path is None:
+            _otherwise(wave, step, instance)
+        else:
+            wave.take(instance, step, path.name, path.next)
+
+
+def _date_condition(wave: Wave, step: Step, batch: list[Instance]) -> None:
+    for instance in batch:
+        day = wave.at.astimezone(instance.zone or wave.journey.zone).date()
+        path = next((p for p in step.paths if (p.first_day is None or p.first_day <= day)
+                     and (p.last_day is None or day <= p.last_day)), None)
+        if path is None:
+            _otherwise(wave, step, instance)
+        else:
+            wave.take(instance, step, path.name, path.next)
+
+
+def _profile_cap(wave: Wave, step: Step, batch: list[Instance]) -> None:
+    counter = f"profile-cap:{wave.journey.id}:{wave.journey.version}:{step.id}"
+    store = wave.engine.ports.store
+    for instance in batch:
+        if store.bump(counter) <= step.cap:
+            wave.take(instance, step, "next", step.next)
+        else:
+            wave.take(instance, step, "over_cap", step.over_cap)
+
+
+def _wait(wave: Wave, step: Step, batch: list[Instance]) -> None:
+    for instance in batch:
+        if step.duration is not None:
+            wake: Any = wave.at + step.duration
+        else:
+            assert step.until is not None
+            wake = wave.evaluate(step.until, instance, step)
+            if isinstance(wake, EvalFailure):
+                wave.fail(instance, step, f"until: {wake.message}")
+                continue
+            if isinstance(wake, dt.date) and not isinstance(wake, dt.datetime):  # a date waits for its midnight
+                wake = resolve_local(dt.datetime.combine(wake, _MIDNIGHT), instance.zone or wave.journey.zone)
+            if not isinstance(wake, dt.datetime):
+                wave.fail(instance, step, f"until: gave {'null' if wake is None else type(wake).__name__}, "
+                                          "not a datetime")
+                continue
+        if wake <= wave.at:  # `until` in the past (or a zero wait): continue at once
+            wave.take(instance, step, "next", step.next)
+        else:
+            wave.park(instance, step, wake, "wake")
+
+
+def _wait_for_event(wave: Wave, step: Step, batch: list[Instance]) -> None:
+    for instance in batch:
+        timeout = wave.at + step.timeout if step.timeout is not None else instance.entered_at + INSTANCE_LIFETIME
+        wave.park(instance, step, timeout, "timeout")
+
+
+def _message(wave: Wave, step: Step, batch: list[Instance]) -> None:
+    journey, engine = wave.journey, wave.engine
+    for instance in batch:
+        key = journey_message_key(journey.id, instance.profile, instance.entry, step.id)
+        released = instance.seq in wave.released
+        wave.released.discard(instance.seq)
+        request = MessageRequest(key=key, journey=journey.id, version=journey.version, step=step,
+                                 rules=step.rules or journey.rules, instance=instance, at=wave.at, released=released)
+        decision = engine.ports.policy.decide(request)
+        if decision.outcome == "queued":
+            assert decision.release_at is not None
+            wave.record(instance, step.id, "queued", decision.reason)
+            wave.park(instance, step, decision.release_at, "release")
+        elif decision.outcome == "sent":
+            instance.messages[step.id] = key
+            if decision.message is not None:
+                engine.ports.delivery.submit(decision.message)
+            wave.take(instance, step, "sent", step.next)
+        elif decision.exit:
+            wave.record(instance, step.id, "excluded", decision.reason)
+            engine.finish(instance, decision.exit, wave.at)
+        else:
+            target = step.on_error if decision.on_error and step.on_error else step.next
+            wave.take(instance, step, "excluded", target, decision.reason)
+
+
+def _params(wave: Wave, step: Step, instance: Instance) -> dict[str, Any] | EvalFailure:
+    values: dict[str, Any] = {}
+    for name, function in step.params.items():
+        value = wave.evaluate(function, instance, step)
+        if isinstance(value, EvalFailure):
+            return EvalFailure(f"{name}: {value.message}")
+        values[name] = value
+    return values
+
+
+def _action(wave: Wave, step: Step, batch: list[Instance]) -> None:
+    actions = wave.engine.ports.actions
+    for instance in batch:
+        params = _params(wave, step, instance)
+        if isinstance(params, EvalFailure):
+            wave.fail(instance, step, params.message)
+            continue
+        assert step.action is not None
+        key = journey_message_key(wave.journey.id, instance.profile, instance.entry, step.id)
+        result = actions.call(step.action, params, key=key, at=wave.at)
+        if result.ok:
+            instance.actions[step.id] = result.response
+            wave.take(instance, step, "next", step.next)
+        else:
+            wave.fail(instance, step, result.error or "the action failed")
+
+
+def _update_profile(wave: Wave, step: Step, batch: list[Instance]) -> None:
+    for instance in batch:
+        values = _params(wave, step, instance)
+        if isinstance(values, EvalFailure):
+            wave.fail(instance, step, values.message)
+            continue
+        wave.engine.update_profile(instance, values)
+        wave.take(instance, step, "next", step.next)
+
+
+def _jump(wave: Wave, step: Step, batch: list[Instance]) -> None:
+    for instance in batch:
+        payload = _params(wave, step, instance)
+        if isinstance(payload, EvalFailure):
+            wave.fail(instance, step, payload.message)
+            continue
+        assert step.action is not None
+        wave.engine.jump(step.action, instance, payload, wave.at)
+        wave.take(instance, step, "next", step.next)
+
+
+def _end(wave: Wave, step: Step, batch: list[Instance]) -> None:
+    for instance in batch:
+        wave.record(instance, step.id, "end")
+        wave.engine.finish(instance, step.id, wave.at)
+
+
+HANDLERS: dict[str, Callable[[Wave, Step, list[Instance]], None]] = {
+    "condition": _condition,
+    "split": _split,
+    "time-condition": _time_condition,
+    "date-condition": _date_condition,
+    "profile-cap": _profile_cap,
+    "wait": _wait,
+    "wait-event": _wait_for_event,
+    "reaction": _wait_for_event,
+    "message": _message,
+    "action": _action,
+    "update-profile": _update_profile,
+    "jump": _jump,
+    "end": _end,
+}
