@@ -48,6 +48,11 @@ def validate_project(root: Path, *, cwd: Path) -> Validation:
     return validate_files(project_yaml_files(root), cwd=cwd, project_root=root)
 
 
+def index_project(root: Path) -> ProjectIndex:
+    """The project's declarations without checking them (the engine's view; run `jo validate` first)."""
+    return _index(root, [], set())
+
+
 def validate_paths(paths: Sequence[Path], *, cwd: Path) -> Validation:
     """Files and directories as given on the command line."""
     files: list[Path] = []

@@ -19,7 +19,7 @@ state as one run to the same horizon.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from jo_cli.engine.model import Journey, Step
@@ -31,7 +31,6 @@ from jo_cli.engine.ports import (
     Instance,
     Ports,
     QueuedEvent,
-    StepEvent,
 )
 from jo_cli.engine.steps import Wave
 from jo_cli.expr.runtime import EvalContext
@@ -122,8 +121,8 @@ class Engine:
     def exit_parked(self, instance: Instance, reason: str, at: dt.datetime) -> None:
         """An instance parked on a step exits: a step event on that step, then the end."""
         assert instance.step is not None
-        self.ports.store.record_steps([StepEvent(instance.journey, instance.version, instance.profile, instance.entry,
-                                                 instance.step, at, reason, None, True, self.ports.clock.wall())])
+        self.ports.store.record_steps(instance.journey, instance.version, at, self.ports.clock.wall(),
+                                      [(instance.step, reason, None, True, [instance])])
         self.finish(instance, reason, at)
 
     def view(self, identity: str) -> dict[str, Any] | None:
@@ -146,10 +145,6 @@ class Engine:
         written = {name: (value, _get(row, name)) for name, value in values.items()}
         self.ports.store.set_overlay(instance.profile, written)
         instance.data = self.view(instance.profile)
-
-    def audience_test(self, instance: Instance, at: dt.datetime) -> Callable[[str], bool]:
-        audiences, data, identity = self.ports.audiences, instance.data, instance.profile
-        return lambda name: audiences.contains(name, identity, data, at)
 
     def _load(self, instance: Instance, journey: Journey) -> bool:
         """Read the profile for a run of `instance`; False when it is gone from the source."""

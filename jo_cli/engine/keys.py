@@ -5,9 +5,12 @@ from __future__ import annotations
 
 def key_part(value: object) -> str:
     """One component, with `%` and `:` percent-encoded so that the parts split back unambiguously."""
-    return str(value).replace("%", "%25").replace(":", "%3A")
+    text = str(value)
+    if "%" in text or ":" in text:
+        return text.replace("%", "%25").replace(":", "%3A")
+    return text
 
 
 def journey_message_key(journey: str, profile: str, entry: int, step: str) -> str:
     """`journey:ID:PROFILE:ENTRY:STEP`; entry numbers per (journey, profile) never restart."""
-    return ":".join(("journey", *(key_part(part) for part in (journey, profile, entry, step))))
+    return f"journey:{key_part(journey)}:{key_part(profile)}:{entry}:{key_part(step)}"

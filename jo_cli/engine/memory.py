@@ -27,6 +27,7 @@ from jo_cli.engine.ports import (
     MessageRequest,
     QueuedEvent,
     StepEvent,
+    StepGroup,
     WakeKind,
 )
 from jo_cli.expr.compile import Compiled
@@ -166,8 +167,11 @@ class MemoryStore:
 
     # ------------------------------------------------------------ journal
 
-    def record_steps(self, events: Iterable[StepEvent]) -> None:
-        self.steps.extend(events)
+    def record_steps(self, journey: str, version: int | None, at: dt.datetime, processed_at: dt.datetime,
+                     groups: Sequence[StepGroup]) -> None:
+        for step, outcome, detail, exited, instances in groups:
+            self.steps.extend(StepEvent(journey, version, i.profile, i.entry, step, at, outcome, detail, exited,
+                                        processed_at) for i in instances)
 
     def record_discard(self, discard: Discard) -> None:
         self.discards.append(discard)

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from jo_cli.data.events import Event
 
+StepGroup = tuple[str, str, "str | None", bool, "list[Instance]"]
 WakeKind = Literal["wake", "release", "timeout", "expire"]
 # Wake-ups processed before the events left over at their time, and those after (§6.3's order at one time).
 EARLY_WAKES: tuple[WakeKind, ...] = ("wake", "release")
@@ -68,7 +69,7 @@ class Instance:
         return f"<Instance {self.journey}@{self.version} {self.profile}#{self.entry} {where}>"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class StepEvent:
     """A step taken (§6.3): its outcome, or with `exited` the exit reason of an instance parked on it."""
 
@@ -112,7 +113,7 @@ class QueuedEvent:
     event: Event
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class MessageRequest:
     """What a message step asks the message policy at its logical time."""
 
@@ -126,7 +127,7 @@ class MessageRequest:
     released: bool = False  # True when quiet hours release a queued message
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Decision:
     """The policy's answer: `sent`, `excluded` (with a reason), `queued` until `release_at`.
 
@@ -226,7 +227,9 @@ class StateStore(Protocol):
     def events_at(self, at: dt.datetime) -> list[QueuedEvent]:
         """Queued events not yet processed with `at` at or before `at`, by (at, push order)."""
     def event_done(self, seq: int) -> None: ...
-    def record_steps(self, events: Iterable[StepEvent]) -> None: ...
+    def record_steps(self, journey: str, version: int | None, at: dt.datetime, processed_at: dt.datetime,
+                     groups: Sequence[StepGroup]) -> None:
+        """Step events of one wave: (step, outcome, detail, exited, instances), in the order taken."""
     def record_discard(self, discard: Discard) -> None: ...
     def record_event(self, result: EventResult) -> None: ...
 

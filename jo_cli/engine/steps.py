@@ -15,10 +15,11 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from jo_cli.engine.keys import journey_message_key
 from jo_cli.engine.model import INSTANCE_LIFETIME, Journey, Path, Step
-from jo_cli.engine.ports import Instance, MessageRequest, StepEvent, WakeKind
+from jo_cli.engine.ports import Instance, MessageRequest, WakeKind
 from jo_cli.expr.compile import EvalFailure
 from jo_cli.expr.runtime import EvalContext, resolve_local
 from jo_cli.graph import END
@@ -30,6 +31,42 @@ Pending = dict[str, list[Instance]]
 _MIDNIGHT = dt.time(0, 0)
 
 
+class StepContext(EvalContext):
+    """The evaluation context of one step in one wave, pointed at each instance in turn (`bind`).
+
+    One object per step rather than one per evaluation: `journey`, `actions`
+    and `in_audience` are read from the bound instance only when an expression asks.
+    """
+
+    def __init__(self, wave: Wave, step: Step) -> None:  # not super().__init__(): three fields are properties
+        self.now = wave.at
+        self.zone = wave.journey.zone
+        self._wave = wave
+        self._step = step
+        self._instance: Instance | None = None
+
+    def bind(self, instance: Instance) -> StepContext:
+        self._instance = instance
+        self.zone = instance.zone or self._wave.journey.zone
+        return self
+
+    @property
+    def journey(self) -> dict[str, Any]:  # type: ignore[override]
+        journey, instance = self._wave.journey, self._instance
+        return {"id": journey.id, "version": journey.version, "step": self._step.id,
+                "entered_at": instance.entered_at if instance else None}
+
+    @property
+    def actions(self) -> dict[str, Any]:  # type: ignore[override]
+        return self._instance.actions if self._instance else {}
+
+    def in_audience(self, name: str) -> bool:
+        instance = self._instance
+        if instance is None:
+            return False
+        return self._wave.engine.ports.audiences.contains(name, instance.profile, instance.data, self.now)
+
+
 class Wave:
     """The instances of one journey version moving at one logical time."""
 
@@ -38,9 +75,10 @@ class Wave:
         self.journey = journey
         self.at = at
         self.pending: Pending = {}
-        self.events: list[StepEvent] = []
+        # Step events by (step, outcome, detail, exited), in the order first taken: flushed as groups.
+        self.groups: dict[tuple[str, str, str | None, bool], list[Instance]] = {}
         self.released: set[int] = set()  # instances whose queued message is being released
-        self.processed_at = engine.ports.clock.wall()
+        self._contexts: dict[str, StepContext] = {}
 
     # ------------------------------------------------------------ moving
 
@@ -53,8 +91,19 @@ class Wave:
 
     def record(self, instance: Instance, step: str, outcome: str, detail: str | None = None, *,
                exited: bool = False) -> None:
-        self.events.append(StepEvent(instance.journey, instance.version, instance.profile, instance.entry, step,
-                                     self.at, outcome, detail, exited, self.processed_at))
+        group = self.groups.get((step, outcome, detail, exited))
+        if group is None:
+            self.groups[step, outcome, detail, exited] = [instance]
+        else:
+            group.append(instance)
+
+    def flush(self) -> None:
+        """Hand the step events to the store, one group per (step, outcome)."""
+        if self.groups:
+            journey = self.journey
+            self.engine.ports.store.record_steps(journey.id, journey.version, self.at, self.engine.ports.clock.wall(),
+                                                 [(*key, group) for key, group in self.groups.items()])
+            self.groups = {}
 
     def take(self, instance: Instance, step: Step, outcome: str, target: str | None,
              detail: str | None = None) -> None:
@@ -95,20 +144,18 @@ class Wave:
                 for instance in batch:
                     instance.step = step_id
                 HANDLERS[step.type](self, step, batch)
-        self.engine.ports.store.record_steps(self.events)
-        self.events = []
+        self.flush()
 
     # ------------------------------------------------------------ evaluation
 
-    def context(self, instance: Instance, step: Step) -> EvalContext:
-        journey = self.journey
-        return EvalContext(
-            now=self.at, zone=instance.zone or journey.zone, in_audience=self.engine.audience_test(instance, self.at),
-            journey={"id": journey.id, "version": journey.version, "step": step.id, "entered_at": instance.entered_at},
-            actions=instance.actions)
+    def context(self, step: Step) -> StepContext:
+        context = self._contexts.get(step.id)
+        if context is None:
+            context = self._contexts[step.id] = StepContext(self, step)
+        return context
 
     def evaluate(self, function: Callable[..., Any], instance: Instance, step: Step) -> Any:
-        return function(instance.data, instance.event, self.context(instance, step))
+        return function(instance.data, instance.event, self.context(step).bind(instance))
 
     def _not_exiting(self, step: Step, batch: list[Instance]) -> list[Instance]:
         """§12: `exit_when` is checked before every step."""
@@ -176,9 +223,14 @@ def in_time_window(path: Path, local: dt.datetime) -> bool:
 
 
 def _time_condition(wave: Wave, step: Step, batch: list[Instance]) -> None:
+    chosen: dict[ZoneInfo, Path | None] = {}  # every instance in a zone sees the same local time
     for instance in batch:
-        local = wave.at.astimezone(instance.zone or wave.journey.zone)
-        path = next((p for p in step.paths if in_time_window(p, local)), None)
+        zone = instance.zone or wave.journey.zone
+        if zone in chosen:
+            path = chosen[zone]
+        else:
+            local = wave.at.astimezone(zone)
+            path = chosen[zone] = next((p for p in step.paths if in_time_window(p, local)), None)
         if path is None:
             _otherwise(wave, step, instance)
         else:
@@ -186,10 +238,15 @@ def _time_condition(wave: Wave, step: Step, batch: list[Instance]) -> None:
 
 
 def _date_condition(wave: Wave, step: Step, batch: list[Instance]) -> None:
+    chosen: dict[ZoneInfo, Path | None] = {}
     for instance in batch:
-        day = wave.at.astimezone(instance.zone or wave.journey.zone).date()
-        path = next((p for p in step.paths if (p.first_day is None or p.first_day <= day)
-                     and (p.last_day is None or day <= p.last_day)), None)
+        zone = instance.zone or wave.journey.zone
+        if zone in chosen:
+            path = chosen[zone]
+        else:
+            day = wave.at.astimezone(zone).date()
+            path = chosen[zone] = next((p for p in step.paths if (p.first_day is None or p.first_day <= day)
+                                        and (p.last_day is None or day <= p.last_day)), None)
         if path is None:
             _otherwise(wave, step, instance)
         else:
