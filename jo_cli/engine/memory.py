@@ -37,9 +37,11 @@ from jo_cli.expr.runtime import EvalContext, resolve_local
 class MemoryStore:
     """The whole engine state in dicts and lists; `snapshot()` compares two runs."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, keep_steps: bool = True) -> None:
         self.instances: list[Instance] = []  # every instance ever started, in entry order
+        self.keep_steps = keep_steps  # False: count step events without keeping them (large dry-runs)
         self.steps: list[StepEvent] = []
+        self.step_counts: dict[tuple[str, str, str, str | None, bool], int] = {}
         self.discards: list[Discard] = []
         self.event_results: list[EventResult] = []
         self.fires: list[tuple[str, dt.datetime]] = []
@@ -169,9 +171,13 @@ class MemoryStore:
 
     def record_steps(self, journey: str, version: int | None, at: dt.datetime, processed_at: dt.datetime,
                      groups: Sequence[StepGroup]) -> None:
+        counts = self.step_counts
         for step, outcome, detail, exited, instances in groups:
-            self.steps.extend(StepEvent(journey, version, i.profile, i.entry, step, at, outcome, detail, exited,
-                                        processed_at) for i in instances)
+            key = (journey, step, outcome, detail, exited)
+            counts[key] = counts.get(key, 0) + len(instances)
+            if self.keep_steps:
+                self.steps.extend(StepEvent(journey, version, i.profile, i.entry, step, at, outcome, detail, exited,
+                                            processed_at) for i in instances)
 
     def record_discard(self, discard: Discard) -> None:
         self.discards.append(discard)

@@ -9,7 +9,7 @@ and later settles as `sent` or `excluded`, so `queued` events are not visits.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from jo_cli.engine.model import Journey
@@ -37,27 +37,42 @@ class JourneyCounts:
     waiting: dict[str, int] = field(default_factory=dict)
 
 
-def count_journey(journey: Journey, *, steps: Iterable[StepEvent], instances: Iterable[Instance],
-                  discards: Iterable[Discard] = ()) -> JourneyCounts:
-    """The counts of journey id `journey.id` (every version), with `journey`'s steps and outcomes."""
+StepKey = tuple[str, str, str, "str | None", bool]  # (journey, step, outcome, detail, exited)
+
+
+def at_stepof(events: Iterable[StepEvent]) -> dict[StepKey, int]:
+    """Step events counted as `MemoryStore.step_counts` counts them."""
+    counted: Counter[StepKey] = Counter()
+    for event in events:
+        counted[event.journey, event.step, event.outcome, event.detail, event.exited] += 1
+    return dict(counted)
+
+
+def count_journey(journey: Journey, *, instances: Iterable[Instance], steps: Iterable[StepEvent] | None = None,
+                  step_counts: Mapping[StepKey, int] | None = None, discards: Iterable[Discard] = ()) -> JourneyCounts:
+    """The counts of journey id `journey.id` (every version), with `journey`'s steps and outcomes.
+
+    The step events come as `steps` or already counted as `step_counts`.
+    """
     counts = JourneyCounts()
     for step_id, step in journey.steps.items():  # file order
         counts.steps[step_id] = StepCounts(paths={} if step.type == "message" else dict.fromkeys(step.outcomes, 0))
-    for event in steps:
-        if event.journey != journey.id or event.outcome == "queued":
+    counted = step_counts if step_counts is not None else at_stepof(steps or ())
+    for (journey_id, step_id, outcome, detail, exited), number in counted.items():
+        if journey_id != journey.id or outcome == "queued":
             continue
-        step_counts = counts.steps.setdefault(event.step, StepCounts())
-        step_counts.entered += 1
-        if event.exited:
-            _add(step_counts.exited, event.outcome)
-        elif event.outcome == "error":
-            step_counts.errors += 1
-        elif event.outcome == "sent":
-            step_counts.sent += 1
-        elif event.outcome == "excluded":
-            _add(step_counts.excluded, event.detail or "excluded")
-        elif event.outcome != "end":
-            _add(step_counts.paths, event.outcome)
+        at_step = counts.steps.setdefault(step_id, StepCounts())
+        at_step.entered += number
+        if exited:
+            _add(at_step.exited, outcome, number)
+        elif outcome == "error":
+            at_step.errors += number
+        elif outcome == "sent":
+            at_step.sent += number
+        elif outcome == "excluded":
+            _add(at_step.excluded, detail or "excluded", number)
+        elif outcome != "end":
+            _add(at_step.paths, outcome, number)
     ended: Counter[str] = Counter()
     waiting: Counter[str] = Counter()
     for instance in instances:
@@ -68,18 +83,18 @@ def count_journey(journey: Journey, *, steps: Iterable[StepEvent], instances: It
             ended[instance.end] += 1
         elif instance.step is not None:
             waiting[instance.step] += 1
-            step_counts = counts.steps.setdefault(instance.step, StepCounts())
-            step_counts.entered += 1
-            step_counts.waiting += 1
+            parked = counts.steps.setdefault(instance.step, StepCounts())
+            parked.entered += 1
+            parked.waiting += 1
             if instance.wake_kind == "release":
-                step_counts.queued += 1
+                parked.queued += 1
     counts.ended = dict(sorted(ended.items()))
     counts.waiting = dict(sorted(waiting.items()))
     counts.discarded = dict(sorted(Counter(d.reason for d in discards if d.journey == journey.id).items()))
-    for step_counts in counts.steps.values():
-        step_counts.excluded = dict(sorted(step_counts.excluded.items()))
+    for each in counts.steps.values():
+        each.excluded = dict(sorted(each.excluded.items()))
     return counts
 
 
-def _add(counter: dict[str, int], key: str) -> None:
-    counter[key] = counter.get(key, 0) + 1
+def _add(counter: dict[str, int], key: str, number: int = 1) -> None:
+    counter[key] = counter.get(key, 0) + number
