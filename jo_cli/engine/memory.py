@@ -285,6 +285,19 @@ class SendAll:
 
 
 @dataclass
+class MemoryRuleCounters:
+    """Messages created per profile, by time: the capping window of one dry-run."""
+
+    created: dict[str, list[tuple[dt.datetime, str]]] = field(default_factory=dict)
+
+    def count(self, profile: str, channels: frozenset[str], *, after: dt.datetime, until: dt.datetime) -> int:
+        return sum(1 for at, channel in self.created.get(profile, ()) if after < at <= until and channel in channels)
+
+    def add(self, profile: str, channel: str, at: dt.datetime) -> None:
+        bisect.insort(self.created.setdefault(profile, []), (at, channel))
+
+
+@dataclass
 class Collected:
     """Delivery into a list (a dry-run's messages)."""
 

@@ -189,6 +189,15 @@ class ActionCaller(Protocol):
         """Make an action's call (§6.4); a dry-run answers ok with a null response, without calling."""
 
 
+class RuleCounters(Protocol):
+    """Messages per profile for capping (§7.6); the message policy reads and writes them, the engine never."""
+
+    def count(self, profile: str, channels: frozenset[str], *, after: dt.datetime, until: dt.datetime) -> int:
+        """Messages of `channels` created for `profile` in (`after`, `until`]."""
+
+    def add(self, profile: str, channel: str, at: dt.datetime) -> None: ...
+
+
 class JumpSink(Protocol):
     def jump(self, journey: str, profile: str, payload: Mapping[str, Any], *, at: dt.datetime,
              origin: str) -> None:

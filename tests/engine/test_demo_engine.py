@@ -97,3 +97,17 @@ def test_demo_journeys_do_what_their_descriptions_say(demo: tuple[list[Journey],
 def test_the_demo_runs_the_same_twice(demo: tuple[list[Journey], MemoryStore, Ports]) -> None:
     _, store, _ = demo
     assert run_demo()[1].snapshot() == store.snapshot()
+
+
+def test_rule_counters_count_the_sliding_window() -> None:
+    from jo_cli.engine.memory import MemoryRuleCounters
+
+    counters = MemoryRuleCounters()
+    day = dt.timedelta(days=1)
+    for offset, channel in ((0, "email"), (1, "sms"), (2, "email")):
+        counters.add("p1", channel, ORIGIN + offset * day)
+    email = frozenset({"email"})
+    assert counters.count("p1", email, after=ORIGIN - day, until=ORIGIN + 2 * day) == 2
+    assert counters.count("p1", email, after=ORIGIN, until=ORIGIN + 2 * day) == 1  # (after, until]
+    assert counters.count("p1", frozenset({"email", "sms"}), after=ORIGIN, until=ORIGIN + 2 * day) == 2
+    assert counters.count("p2", email, after=ORIGIN - day, until=ORIGIN + 2 * day) == 0
