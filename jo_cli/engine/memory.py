@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import heapq
+import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,6 +56,7 @@ class MemoryStore:
         self._members: dict[str, frozenset[str]] = {}
         self._events: list[tuple[dt.datetime, int, QueuedEvent]] = []
         self._done: set[int] = set()
+        self._first = 0  # events before this index are all done
         self._pushed = 0
 
     # ------------------------------------------------------------ instances
@@ -145,27 +147,35 @@ class MemoryStore:
         for event in events:
             self._pushed += 1
             count += 1
-            bisect.insort(self._events, (event.at, self._pushed, QueuedEvent(self._pushed, event)),
-                          key=lambda item: (item[0], item[1]))
+            item = (event.at, self._pushed, QueuedEvent(self._pushed, event))
+            index = bisect.bisect_right(self._events, item[:2], key=lambda queued: queued[:2])
+            self._events.insert(index, item)
+            self._first = min(self._first, index)  # an event older than those already done
         return count
 
     def next_event_time(self) -> dt.datetime | None:
-        for at, seq, _ in self._events:
+        for at, seq, _ in itertools.islice(self._events, self._first, None):
             if seq not in self._done:
                 return at
         return None
 
     def events_at(self, at: dt.datetime) -> list[QueuedEvent]:
-        return [queued for when, seq, queued in self._events if when <= at and seq not in self._done]
+        due: list[QueuedEvent] = []
+        for when, seq, queued in itertools.islice(self._events, self._first, None):  # by time: stop at a later one
+            if when > at:
+                break
+            if seq not in self._done:
+                due.append(queued)
+        return due
 
     def event_done(self, seq: int) -> None:
         self._done.add(seq)
-        while self._events and self._events[0][1] in self._done:
-            self._events.pop(0)
+        while self._first < len(self._events) and self._events[self._first][1] in self._done:
+            self._first += 1
 
     @property
     def queued(self) -> list[Event]:
-        return [queued.event for _, seq, queued in self._events if seq not in self._done]
+        return [queued.event for _, seq, queued in self._events[self._first:] if seq not in self._done]
 
     # ------------------------------------------------------------ journal
 
