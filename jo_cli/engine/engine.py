@@ -81,13 +81,10 @@ class Engine:
                 qualification = False
 
     def _window_ends(self, now: dt.datetime) -> dict[tuple[str, int | None], dt.datetime]:
-        """Versions whose entry window ends by `now` and that still have active instances."""
-        ends: dict[tuple[str, int | None], dt.datetime] = {}
-        for key, journey in self.versions.items():
-            if journey.end is not None and journey.end <= now and any(
-                    i.version == journey.version for i in self.ports.store.active_in(journey.id)):
-                ends[key] = journey.end
-        return ends
+        """Versions whose entry window ends by `now`. Their instances may enter during this pass, so each
+        end is a time to visit; visiting one again in a later pass finds nothing to do (no entry after it)."""
+        return {key: journey.end for key, journey in self.versions.items()
+                if journey.end is not None and journey.end <= now}
 
     def _process(self, at: dt.datetime, *, qualification: bool) -> None:
         self.reached_wait = []
@@ -339,9 +336,9 @@ class Engine:
             return False
         if not self._load(instance, journey):
             return False
-        if step.type == "wait-event" and step.where is not None:
-            wave = Wave(self, journey, at)
-            if wave.evaluate(step.where, instance, step) is not True:
+        if step.type == "wait-event" and step.where is not None:  # `where` reads the arriving event
+            context = Wave(self, journey, at).context(step).bind(instance)
+            if step.where(instance.data, event.payload, context) is not True:
                 return False
         instance.wake_at = instance.wake_kind = None
         if step.type == "wait-event":

@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import yaml
-
 from jo_cli.data.events import Event
 from jo_cli.engine.engine import Engine
 from jo_cli.engine.memory import (
@@ -27,6 +25,7 @@ from jo_cli.engine.model import Journey, compile_journey
 from jo_cli.engine.ports import Decision, MessageRequest, Ports, StepEvent
 from jo_cli.expr.compile import compile_expr
 from jo_cli.expr.parser import parse
+from jo_cli.loader import load_yaml
 
 UTC = dt.UTC
 PARIS = ZoneInfo("Europe/Paris")
@@ -39,7 +38,10 @@ def at(text: str) -> dt.datetime:
 
 
 def journey(text: str, *, version: int | None = None, zone: ZoneInfo = PARIS, **defaults: Any) -> Journey:
-    data = yaml.safe_load(text)
+    """Compile a journey written in YAML, read as jo reads it (YAML 1.2: `on:` is a key, `22:00` a string)."""
+    loaded = load_yaml("journey.yaml", text.encode())
+    assert loaded.document is not None, [str(f) for f in loaded.findings]
+    data = loaded.document.data
     data.setdefault("kind", "journey")
     data.setdefault("id", "j")
     return compile_journey(data, version=version, project_zone=zone, **defaults)
