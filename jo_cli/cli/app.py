@@ -18,7 +18,7 @@ from typing import Annotated
 import typer
 
 from jo_cli import __version__
-from jo_cli.cli import explain, init, schema, validate
+from jo_cli.cli import dryrun, explain, graph, init, schema, validate
 from jo_cli.errors import JoError
 
 app = typer.Typer(
@@ -58,6 +58,8 @@ app.command("validate")(validate.validate_command)
 app.command("explain")(explain.explain_command)
 app.command("schema")(schema.schema_command)
 app.command("init")(init.init_command)
+app.command("dry-run")(dryrun.dry_run_command)
+app.command("graph")(graph.graph_command)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -301,7 +301,8 @@ def _message(wave: Wave, step: Step, batch: list[Instance]) -> None:
                                  rules=step.rules or journey.rules, instance=instance, at=wave.at, released=released)
         decision = engine.ports.policy.decide(request)
         if decision.outcome == "queued":
-            assert decision.release_at is not None
+            if decision.release_at is None or decision.release_at <= wave.at:  # else the same instant forever
+                raise RuntimeError(f"the message policy queued {key} without a later release time")
             wave.record(instance, step.id, "queued", decision.reason)
             wave.park(instance, step, decision.release_at, "release")
         elif decision.outcome == "sent":

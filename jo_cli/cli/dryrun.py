@@ -1,0 +1,141 @@
+"""`jo dry-run JOURNEY`: who would get what, when, and why, on sample profiles (SPEC §7.1)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def dry_run_command(
+    ctx: typer.Context,
+    journey: Annotated[str, typer.Argument(help="The journey file (or its id).", show_default=False)],
+    profiles: Annotated[Path | None, typer.Option("--profiles", help="Profile CSV (default: profiles.source).",
+                                                  dir_okay=False, show_default=False)] = None,
+    events: Annotated[Path | None, typer.Option("--events", help="Events as JSON Lines, consumed at their `at`.",
+                                                dir_okay=False, show_default=False)] = None,
+    now: Annotated[str | None, typer.Option("--now", help="Start of the virtual clock, ISO 8601 (default: "
+                                            "the earliest event for an event entry, else now).",
+                                            show_default=False)] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Horizon, ISO 8601 (default: --now + P91D).",
+                                              show_default=False)] = None,
+    duration: Annotated[str | None, typer.Option("--for", help="Horizon as a duration after --now, e.g. P30D.",
+                                                 show_default=False)] = None,
+    show: Annotated[int, typer.Option("--show", min=0, help="Messages and paths of the first N profiles to "
+                                      "enter (0: none).")] = 20,
+    render_all: Annotated[bool, typer.Option("--render-all", help="Render every message, so render errors "
+                                             "count (default: only the messages shown).")] = False,
+    max_rejected: Annotated[int | None, typer.Option("--max-rejected", min=0, help="Stop before running when "
+                                                     "more profile rows are rejected.", show_default=False)] = None,
+    store: Annotated[str | None, typer.Option("--store", help="Read-only run store, for entries that need "
+                                              "history (default: JO_STORE).", show_default=False)] = None,
+    output_format: Annotated[Format, typer.Option("--format", help="text (a tree with counts) or json (§7.1).")]
+    = Format.text,
+) -> None:
+    """Simulate a journey on sample profiles and events: counts per step, paths, the messages, rendered."""
+    from jo_cli.dryrun import DryRunOptions, dry_run, parse_for, parse_when
+    from jo_cli.engine.project import ProjectInputs
+    from jo_cli.errors import JoError
+
+    cwd = Path.cwd()
+    if until is not None and duration is not None:
+        raise JoError("--until and --for both give the horizon: use one of them")
+    root, path = _locate(journey, (ctx.obj or {}).get("project_dir"), cwd)
+    if _invalid(path, cwd, output_format):
+        raise typer.Exit(1)
+    inputs = ProjectInputs.load(root)
+    options = DryRunOptions(
+        profiles=_absolute(profiles, cwd), events=_absolute(events, cwd),
+        now=parse_when(now, option="--now", zone=inputs.zone) if now else None,
+        until=parse_when(until, option="--until", zone=inputs.zone) if until else None,
+        duration=parse_for(duration) if duration else None, show=show, render_all=render_all,
+        max_rejected=max_rejected, store=store or os.environ.get("JO_STORE") or None)
+    wall_now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    with _Progress() as progress:
+        result = dry_run(inputs, inputs.journey_id_of(path), options, wall_now=wall_now, progress=progress.update)
+    if output_format is Format.json:
+        typer.echo(json.dumps(result.report, indent=2, ensure_ascii=False))
+    else:
+        from jo_cli.cli.render.dryrun_view import render_text
+
+        render_text(result.journey, result.report)
+
+
+def _locate(journey: str, project_dir: Path | None, cwd: Path) -> tuple[Path, Path]:
+    """(project root, journey file) from a path or an id."""
+    from jo_cli.errors import JoError
+    from jo_cli.project import find_project_file
+
+    candidate = Path(journey)
+    candidate = candidate if candidate.is_absolute() else cwd / candidate
+    if candidate.is_file():
+        found = project_dir and project_dir / "jo.yaml"
+        found = found if found and found.is_file() else find_project_file(candidate.resolve().parent)
+        if found is None:
+            raise JoError(f"{journey}: no jo.yaml above it; pass -C DIR")
+        return found.parent, candidate.resolve()
+    found = (project_dir / "jo.yaml") if project_dir else find_project_file(cwd)
+    if found is None or not found.is_file():
+        raise JoError(f"{journey}: no such file, and no jo.yaml in {cwd} or its parents to look it up by id")
+    from jo_cli.engine.project import ProjectInputs
+
+    item = ProjectInputs.load(found.parent).index.ids("journey").get(journey)
+    if item is None:
+        raise JoError(f"{journey}: no such journey file or journey id in {found.parent}")
+    return found.parent, item.path
+
+
+def _invalid(path: Path, cwd: Path, output_format: Format) -> bool:
+    """Validate the journey first; print its errors as `jo validate` does."""
+    from jo_cli.cli.render.findings import REPORTERS
+    from jo_cli.validate import validate_paths
+
+    validation = validate_paths([path], cwd=cwd)
+    result = validation.result()
+    if not result.errors:
+        return False
+    name = "json" if output_format is Format.json else "text"
+    typer.echo(REPORTERS[name](validation.sources).render(result), nl=False)
+    return True
+
+
+def _absolute(path: Path | None, cwd: Path) -> Path | None:
+    return None if path is None else path if path.is_absolute() else cwd / path
+
+
+class _Progress:
+    """Rows read, as a rich progress line on stderr when it is a terminal (never in pipes or CI logs)."""
+
+    def __init__(self) -> None:
+        self._progress: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> _Progress:
+        if sys.stderr.isatty() and not os.environ.get("CI"):
+            from rich.console import Console
+            from rich.progress import Progress, SpinnerColumn, TextColumn
+
+            self._progress = Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                                      console=Console(stderr=True), transient=True)
+            self._progress.start()
+            self._task = self._progress.add_task("reading profiles")
+        return self
+
+    def update(self, rows: int) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, description=f"reading profiles: {rows:,} rows")
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()

@@ -1,0 +1,321 @@
+"""`jo dry-run` as a library: one journey over sample profiles and events, nothing written or sent (SPEC §7.1).
+
+The engine runs on the in-memory store with a virtual clock from `now` to
+the horizon; messages go through the real message policy (consent, capping
+over this dry-run's messages, quiet hours, rules) and are rendered only for
+the profiles shown (`--show N`, the first N to enter) unless every message
+is to be rendered. The result is the JSON contract of §7.1 as plain values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jo_cli import durations, schedule
+from jo_cli.data.csv_reader import Reject, count_rejects
+from jo_cli.data.events import Event, EventCounts, counted
+from jo_cli.engine.engine import Engine
+from jo_cli.engine.memory import (
+    Audiences,
+    DryRunActions,
+    FixedClock,
+    MemoryProfiles,
+    MemoryRuleCounters,
+    MemoryStore,
+    RecordedJumps,
+    SingleFire,
+)
+from jo_cli.engine.model import Journey
+from jo_cli.engine.policy import Policy, channels_of, rule_sets_of
+from jo_cli.engine.ports import Instance, MessageRequest, Ports, StepEvent, StepGroup
+from jo_cli.engine.project import ProjectInputs
+from jo_cli.engine.tally import JourneyCounts, count_journey
+from jo_cli.errors import JoError
+from jo_cli.expr.runtime import format_datetime
+
+DEFAULT_HORIZON = dt.timedelta(days=91)
+KEPT_REJECTS = 1000  # rejected rows listed in the output; all are counted
+_NEEDS_STORE = {
+    "audience-qualification": "an audience-qualification entry compares membership with the previous evaluation",
+    "business-event": "a business-event entry reads the members recorded in the run store",
+}
+
+
+@dataclass(frozen=True)
+class DryRunOptions:
+    profiles: Path | None = None
+    events: Path | None = None
+    now: dt.datetime | None = None
+    until: dt.datetime | None = None
+    duration: dt.timedelta | None = None  # --for
+    show: int = 20
+    render_all: bool = False
+    max_rejected: int | None = None
+    store: str | None = None
+
+
+class ShowingStore(MemoryStore):
+    """The dry-run's store: step events counted for everyone, kept for the first `show` profiles to enter."""
+
+    def __init__(self, show: int) -> None:
+        super().__init__(keep_steps=False)
+        self.show = show
+        self.shown: dict[str, int] = {}  # profile -> its place among the shown
+
+    def start(self, instance: Instance) -> None:
+        super().start(instance)
+        if instance.profile not in self.shown and len(self.shown) < self.show:
+            self.shown[instance.profile] = len(self.shown)
+
+    def record_steps(self, journey: str, version: int | None, at: dt.datetime, processed_at: dt.datetime,
+                     groups: Sequence[StepGroup]) -> None:
+        super().record_steps(journey, version, at, processed_at, groups)  # counts only (keep_steps is False)
+        shown = self.shown
+        if shown:
+            self.steps.extend(StepEvent(journey, version, i.profile, i.entry, step, at, outcome, detail, exited,
+                                        processed_at)
+                              for step, outcome, detail, exited, instances in groups
+                              for i in instances if i.profile in shown)
+
+
+@dataclass
+class ShownMessages:
+    """Delivery in a dry-run: messages of the shown profiles are kept; all are counted."""
+
+    shown: Mapping[str, int]
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    count: int = 0
+
+    def submit(self, message: Mapping[str, Any]) -> None:
+        self.count += 1
+        if message["profile"] in self.shown:
+            self.messages.append(dict(message))
+
+
+def fire_time(journey: Journey, now: dt.datetime) -> dt.datetime:
+    """An audience entry fires once: at the latest cron time at or before `now`, else at `now` (§7.1)."""
+    plan = journey.entry.schedule
+    if not plan:
+        return now
+    zone = (schedule.load_zone(str(plan["timezone"])) if plan.get("timezone") else None) or journey.zone
+    previous = None
+    for fire in schedule.cron_fires(str(plan["cron"]), zone, after=now - dt.timedelta(days=366)):
+        fire = fire.astimezone(dt.UTC)
+        if fire > now:
+            break
+        previous = fire
+    return previous or now
+
+
+@dataclass(frozen=True)
+class DryRun:
+    journey: Journey
+    report: dict[str, Any]  # §7.1's JSON object, datetimes formatted
+
+
+def dry_run(inputs: ProjectInputs, journey_id: str, options: DryRunOptions, *, wall_now: dt.datetime,
+            progress: Callable[[int], None] | None = None) -> DryRun:
+    """Run `journey_id` over the options' profiles and events, to the horizon."""
+    journey = inputs.journey(journey_id)
+    reason = _NEEDS_STORE.get(journey.entry.type)
+    if reason is not None:
+        if options.store is None:
+            raise JoError(f"journey {journey_id}: {reason}: a dry-run of it needs a read-only run store "
+                          "(--store or JO_STORE)")
+        raise JoError(f"journey {journey_id}: {reason}, and reading a run store is not available yet in this "
+                      f"version of jo (--store {options.store})")
+    profiles_path = options.profiles
+    if options.max_rejected is not None:
+        reader = inputs.read_profiles(profiles_path)
+        rejected = count_rejects(reader.path, reader.schema, shown=reader.shown, identity=reader.identity,
+                                 zone=reader.zone, zone_field=reader.zone_field, stop_above=options.max_rejected)
+        if rejected > options.max_rejected:
+            raise JoError(f"{reader.shown}: more than {options.max_rejected} rows are rejected "
+                          f"(--max-rejected {options.max_rejected}); nothing was run")
+    reader = inputs.read_profiles(profiles_path)
+    rejects: list[dict[str, Any]] = []
+    profiles = MemoryProfiles.from_rows(_rows(reader, rejects, progress), identity=inputs.identity,
+                                        zone_field=reader.zone_field)
+    store = ShowingStore(options.show)
+    event_counts = EventCounts()
+    if options.events is not None:
+        shown_events = _shown(options.events, inputs.root)
+        for item in counted(inputs.read_events(options.events, shown=shown_events), event_counts):
+            if isinstance(item, Event):
+                store.push([item])
+            elif len(rejects) < KEPT_REJECTS:
+                rejects.append({"file": item.file, "line": item.line, "reason": item.reason})
+    now = options.now or _first_event(store, journey) or wall_now
+    horizon = options.until or now + (options.duration or DEFAULT_HORIZON)
+    if horizon < now:
+        raise JoError(f"the horizon {format_datetime(horizon)} is before --now {format_datetime(now)}")
+    engines: list[Engine] = []
+    audiences = Audiences(inputs.audience_definitions(), profiles=profiles,
+                          view=lambda identity: engines[0].view(identity), zone=inputs.zone)
+    delivery = ShownMessages(store.shown)
+    renderer = _Renderer(inputs.root, store.shown, render_all=options.render_all)
+    policy = Policy(channels=channels_of(inputs.index.config), rule_sets=rule_sets_of(inputs.index.config),
+                    counters=MemoryRuleCounters(), project_zone=inputs.zone, zone_of=profiles.zone,
+                    render=renderer)
+    ports = Ports(store=store, profiles=profiles, audiences=audiences, policy=policy, delivery=delivery,
+                  actions=DryRunActions(), jumps=RecordedJumps(), clock=FixedClock(wall_now),
+                  fires=SingleFire(fire_time(journey, now)))
+    engine = Engine([journey], ports)
+    engines.append(engine)
+    engine.run_until(horizon, qualify=False)
+    counts = count_journey(journey, step_counts=store.step_counts, instances=store.instances,
+                           discards=store.discards)
+    return DryRun(journey, _report(journey, counts, store, delivery, profiles, reader, event_counts, rejects,
+                                   now=now, horizon=horizon, rendered="all" if options.render_all else "shown"))
+
+
+def _rows(reader: Any, rejects: list[dict[str, Any]], progress: Callable[[int], None] | None) -> Any:
+    for number, item in enumerate(reader, 1):
+        if isinstance(item, Reject):
+            if len(rejects) < KEPT_REJECTS:
+                rejects.append({"file": item.file, "line": item.line, "reason": _reason(item)})
+        else:
+            yield item
+        if progress is not None and number % 10_000 == 0:
+            progress(number)
+
+
+def _reason(reject: Reject) -> str:
+    return f"{reject.column}: {reject.reason}" if reject.column is not None else reject.reason
+
+
+def _first_event(store: MemoryStore, journey: Journey) -> dt.datetime | None:
+    if journey.entry.type != "event":
+        return None
+    return store.next_event_time()
+
+
+def _shown(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+class _Renderer:
+    """The policy's render hook: the shown profiles' messages, or all of them with `render_all`."""
+
+    def __init__(self, root: Path, shown: Mapping[str, int], *, render_all: bool) -> None:
+        from jo_cli.engine.render import Renderer
+
+        self.renderer = Renderer(root)
+        self.shown = shown
+        self.render_all = render_all
+
+    def __call__(self, request: MessageRequest, message: dict[str, Any]) -> str | None:
+        instance = request.instance
+        if not self.render_all and instance.profile not in self.shown:
+            return None
+        from jo_cli.engine.render import RenderFailure
+
+        journey = {"id": request.journey, "version": request.version, "step": request.step.id,
+                   "entered_at": instance.entered_at}
+        scope = {"profile": instance.data or {}, "event": instance.event, "journey": journey,
+                 "actions": instance.actions}
+        result = self.renderer.render(request.step.content, channel=request.step.channel, scope=scope)
+        if isinstance(result, RenderFailure):
+            return result.message
+        message.update(result.fields())
+        return None
+
+
+# ---------------------------------------------------------------- the JSON object
+
+
+def _report(journey: Journey, counts: JourneyCounts, store: ShowingStore, delivery: ShownMessages,
+            profiles: MemoryProfiles, reader: Any, event_counts: EventCounts, rejects: list[dict[str, Any]], *,
+            now: dt.datetime, horizon: dt.datetime, rendered: str) -> dict[str, Any]:
+    consumed = sum(1 for r in store.event_results if r.result == "consumed")
+    event_discards: dict[str, int] = {}
+    for result in store.event_results:
+        if result.result == "discarded" and result.reason:
+            event_discards[result.reason] = event_discards.get(result.reason, 0) + 1
+    steps: dict[str, Any] = {}
+    for step_id, step in journey.steps.items():
+        at_step = counts.steps[step_id]
+        if step.type == "message":
+            steps[step_id] = {"entered": at_step.entered, "errors": at_step.errors, "sent": at_step.sent,
+                              "queued": at_step.queued, "excluded": _nonzero(at_step.excluded)}
+        else:
+            steps[step_id] = {"entered": at_step.entered, "errors": at_step.errors, "paths": dict(at_step.paths)}
+    rows = {identity: index for index, identity in enumerate(profiles.identities())}
+    order = {step_id: index for index, step_id in enumerate(journey.steps)}
+    messages = sorted(delivery.messages, key=lambda m: (m["at"], rows.get(m["profile"], 0), order.get(m["step"], 0)))
+    return {
+        "kind": "journey", "id": journey.id, "version": journey.version,
+        "now": format_datetime(now), "horizon": format_datetime(horizon), "rendered": rendered,
+        "profiles": {"read": reader.read, "rejected": reader.rejected, "entered": counts.entered,
+                     "discarded": _nonzero(counts.discarded)},
+        "events": {"read": event_counts.read, "rejected": event_counts.rejected, "consumed": consumed,
+                   "discarded": _nonzero(event_discards)},
+        "steps": steps,
+        "ended": _nonzero(counts.ended),
+        "waiting": _nonzero(counts.waiting),
+        "messages": [_message(m) for m in messages],
+        "paths": _paths(store),
+        "uncovered": [f"{step_id}.{outcome}" for step_id, step_counts in steps.items()
+                      for outcome, number in step_counts.get("paths", {}).items() if number == 0],
+        "rejected_rows": rejects,
+    }
+
+
+_MESSAGE_KEYS = ("key", "kind", "id", "version", "step", "profile", "channel", "to", "subject", "title", "body",
+                 "text", "at", "status")
+
+
+def _message(message: Mapping[str, Any]) -> dict[str, Any]:
+    """The one message object (§7.5): its keys in order, absent fields omitted."""
+    shaped = {key: message[key] for key in _MESSAGE_KEYS if key in message}
+    shaped["at"] = format_datetime(message["at"])
+    return shaped
+
+
+def _paths(store: ShowingStore) -> list[dict[str, Any]]:
+    by_instance: dict[tuple[str, int], list[list[str]]] = {}
+    for event in store.steps:
+        by_instance.setdefault((event.profile, event.entry), []).append(
+            [event.step, format_datetime(event.at), event.outcome])
+    paths: list[dict[str, Any]] = []
+    for instance in store.instances:
+        if instance.profile not in store.shown:
+            continue
+        path: dict[str, Any] = {"profile": instance.profile, "entry": instance.entry}
+        if instance.end is not None:
+            path.update(status="ended", end=instance.end)
+        else:
+            path.update(status="waiting", step=instance.step)
+        path["steps"] = by_instance.get((instance.profile, instance.entry), [])
+        paths.append(path)
+    return paths
+
+
+def _nonzero(counts: Mapping[str, int]) -> dict[str, int]:
+    return {key: value for key, value in sorted(counts.items()) if value}
+
+
+def parse_when(text: str, *, option: str, zone: Any) -> dt.datetime:
+    """A command-line date-time; without an offset, a wall time in the project zone."""
+    from jo_cli.expr.runtime import resolve_local
+
+    parsed = schedule.parse_datetime(text)
+    if parsed is None:
+        raise JoError(f"{option}: {text!r} is not an ISO 8601 date-time like 2026-12-01T09:00:00Z")
+    return (resolve_local(parsed, zone) if parsed.tzinfo is None else parsed).astimezone(dt.UTC)
+
+
+def parse_for(text: str) -> dt.timedelta:
+    value = durations.parse_duration(text)
+    if value is None or value <= dt.timedelta(0):
+        raise JoError(f"--for: {text!r} is not a positive exact ISO 8601 duration like P30D or PT12H")
+    return value
+
+
