@@ -60,7 +60,8 @@ JOURNEY = {
         "later": {"type": "wait", "duration": "PT12H", "next": "consent"},
         "consent": {"type": "condition", "otherwise": "end", "paths": [
             {"name": "yes", "when": "profile.consent.email != false", "next": "mail"}]},
-        "mail": {"type": "message", "channel": "email", "content": {"subject": "Hi"}, "next": "settle"},
+        "mail": {"type": "message", "channel": "email", "next": "settle",
+                 "content": {"subject": "Hi {{ profile.first_name }}", "body": "<p>Hi {{ profile.first_name }}</p>"}},
         "settle": {"type": "wait", "duration": "P3D", "next": "done"},
         "done": {"type": "end"},
     },

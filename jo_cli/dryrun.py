@@ -138,8 +138,8 @@ def dry_run(inputs: ProjectInputs, journey_id: str, options: DryRunOptions, *, w
                           f"(--max-rejected {options.max_rejected}); nothing was run")
     reader = inputs.read_profiles(profiles_path)
     rejects: list[dict[str, Any]] = []
-    profiles = MemoryProfiles.from_rows(_rows(reader, rejects, progress), identity=inputs.identity,
-                                        zone_field=reader.zone_field)
+    profiles = MemoryProfiles.from_rows(_counted(reader, progress), identity=inputs.identity,
+                                        zone_field=reader.zone_field, on_reject=_keep(rejects))
     store = ShowingStore(options.show)
     event_counts = EventCounts()
     if options.events is not None:
@@ -173,15 +173,25 @@ def dry_run(inputs: ProjectInputs, journey_id: str, options: DryRunOptions, *, w
                                    now=now, horizon=horizon, rendered="all" if options.render_all else "shown"))
 
 
-def _rows(reader: Any, rejects: list[dict[str, Any]], progress: Callable[[int], None] | None) -> Any:
+def _counted(reader: Any, progress: Callable[[int], None] | None) -> Any:
+    """The reader's items, telling `progress` every 10,000 rows (the reader itself when nobody listens)."""
+    if progress is None:
+        return reader
+    return _reporting(reader, progress)
+
+
+def _reporting(reader: Any, progress: Callable[[int], None]) -> Any:
     for number, item in enumerate(reader, 1):
-        if isinstance(item, Reject):
-            if len(rejects) < KEPT_REJECTS:
-                rejects.append({"file": item.file, "line": item.line, "reason": _reason(item)})
-        else:
-            yield item
-        if progress is not None and number % 10_000 == 0:
+        yield item
+        if number % 10_000 == 0:
             progress(number)
+
+
+def _keep(rejects: list[dict[str, Any]]) -> Callable[[Reject], None]:
+    def keep(reject: Reject) -> None:
+        if len(rejects) < KEPT_REJECTS:
+            rejects.append({"file": reject.file, "line": reject.line, "reason": _reason(reject)})
+    return keep
 
 
 def _reason(reject: Reject) -> str:

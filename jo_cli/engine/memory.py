@@ -203,6 +203,9 @@ class MemoryStore:
                 tuple(sorted(self._members.items())), tuple(self.queued))
 
 
+_UNKNOWN_ZONE: Any = object()
+
+
 class MemoryProfiles:
     """Profiles held in memory, in source row order."""
 
@@ -211,19 +214,28 @@ class MemoryProfiles:
         self.zones = dict(zones or {})
 
     @classmethod
-    def from_rows(cls, rows: Iterable[Row | Any], *, identity: str, zone_field: str | None = None) -> MemoryProfiles:
-        """From a `TableReader`'s accepted rows (rejects are skipped: they are `unknown_profile`)."""
+    def from_rows(cls, rows: Iterable[Row | Any], *, identity: str, zone_field: str | None = None,
+                  on_reject: Callable[[Any], None] | None = None) -> MemoryProfiles:
+        """From a `TableReader`'s rows; rejects (they are `unknown_profile`) go to `on_reject`."""
         values: dict[str, dict[str, Any]] = {}
         zones: dict[str, ZoneInfo] = {}
+        known: dict[str, ZoneInfo | None] = {}
         for row in rows:
-            if not isinstance(row, Row):
+            if type(row) is not Row:
+                if on_reject is not None:
+                    on_reject(row)
                 continue
-            key = str(row.values[identity])
-            values[key] = row.values
-            name = row.values.get(zone_field) if zone_field else None
-            zone = schedule.load_zone(name) if isinstance(name, str) else None
-            if zone is not None:
-                zones[key] = zone
+            data = row.values
+            key = data[identity]
+            key = key if type(key) is str else str(key)
+            values[key] = data
+            name = data.get(zone_field) if zone_field else None
+            if name is not None:
+                zone = known.get(name, _UNKNOWN_ZONE)
+                if zone is _UNKNOWN_ZONE:
+                    zone = known[name] = schedule.load_zone(name) if isinstance(name, str) else None
+                if zone is not None:
+                    zones[key] = zone
         return cls(values, zones)
 
     def get(self, identity: str) -> dict[str, Any] | None:
@@ -256,7 +268,19 @@ class Audiences:
         identities = self.profiles.identities()
         if isinstance(definition, frozenset):
             return [identity for identity in identities if identity in definition]
-        return [identity for identity in identities if self.contains(name, identity, self.view(identity), at)]
+        # One context for the whole read, pointed at each profile in turn (the common case: no recursion).
+        context = _MemberContext(self, at)
+        zone_of, view, default = self.profiles.zone, self.view, self.zone
+        members: list[str] = []
+        for identity in identities:  # (an audience reading itself is cut by `contains` one level down)
+            profile = view(identity)
+            if profile is None:
+                continue
+            context.identity, context.profile = identity, profile
+            context.zone = zone_of(identity) or default
+            if definition(profile, None, context) is True:
+                members.append(identity)
+        return members
 
     def contains(self, name: str, identity: str, profile: Mapping[str, Any] | None, at: dt.datetime) -> bool:
         definition = self.definitions.get(name)
@@ -273,6 +297,22 @@ class Audiences:
             return definition(profile, None, ctx) is True
         finally:
             self._evaluating.discard((name, identity))
+
+
+class _MemberContext(EvalContext):
+    """The evaluation context of an audience read: `now` fixed, the profile and its zone set per row."""
+
+    def __init__(self, audiences: Audiences, at: dt.datetime) -> None:  # not super().__init__(): see in_audience
+        self.now = at
+        self.zone = audiences.zone
+        self.journey = {}
+        self.actions = {}
+        self._audiences = audiences
+        self.identity = ""
+        self.profile: Mapping[str, Any] | None = None
+
+    def in_audience(self, name: str) -> bool:
+        return self._audiences.contains(name, self.identity, self.profile, self.now)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from jo_cli.errors import JoError
 from jo_cli.expr.runtime import resolve_local
 
 _DAY = dt.timedelta(days=1)
+_UNKNOWN: Any = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +156,7 @@ class Policy:
         self.zone_of = zone_of
         self.render = render
         self.status = status
+        self._releases: dict[tuple[int, ZoneInfo, dt.datetime], Any] = {}
 
     def rule_set(self, request: MessageRequest) -> RuleSet | None:
         name = request.rules or "default"
@@ -179,7 +181,12 @@ class Policy:
             quiet = rules.quiet_hours
             if quiet is not None:
                 zone = quiet.zone or self.zone_of(instance.profile) or self.project_zone
-                release = quiet.release(request.at, zone)
+                key = (id(quiet), zone, request.at)  # a wave asks at one time: one answer per zone
+                release = self._releases.get(key, _UNKNOWN)
+                if release is _UNKNOWN:
+                    if len(self._releases) > 10_000:
+                        self._releases.clear()
+                    release = self._releases[key] = quiet.release(request.at, zone)
                 if release is not None:
                     if quiet.handling == "discard":
                         return Decision("excluded", reason="quiet_hours", exit="quiet_hours")

@@ -79,6 +79,9 @@ class Wave:
         self.groups: dict[tuple[str, str, str | None, bool], list[Instance]] = {}
         self.released: set[int] = set()  # instances whose queued message is being released
         self._contexts: dict[str, StepContext] = {}
+        # (step, outcome, target) -> (its step-event group, the target's pending list): valid until the
+        # target runs or the groups are flushed, both of which clear it.
+        self._routes: dict[tuple[str, str, str | None], tuple[list[Instance], list[Instance] | None]] = {}
 
     # ------------------------------------------------------------ moving
 
@@ -104,12 +107,25 @@ class Wave:
             self.engine.ports.store.record_steps(journey.id, journey.version, self.at, self.engine.ports.clock.wall(),
                                                  [(*key, group) for key, group in self.groups.items()])
             self.groups = {}
+            self._routes.clear()
 
     def take(self, instance: Instance, step: Step, outcome: str, target: str | None,
              detail: str | None = None) -> None:
-        """Record `outcome` at `step` and go on to `target`."""
-        self.record(instance, step.id, outcome, detail)
-        self.add(target or END, instance)
+        """Record `outcome` at `step` and go on to `target` (the hot path of every wave: two appends)."""
+        route = self._routes.get((step.id, outcome, target)) if detail is None else None
+        if route is None:
+            self.record(instance, step.id, outcome, detail)
+            self.add(target or END, instance)
+            if detail is None:
+                events = self.groups[step.id, outcome, None, False]
+                self._routes[step.id, outcome, target] = (events, self.pending.get(target or END))
+            return
+        events, pending = route
+        events.append(instance)
+        if pending is None:
+            self.engine.finish(instance, END, self.at)
+        else:
+            pending.append(instance)
 
     def fail(self, instance: Instance, step: Step, detail: str) -> None:
         """An evaluation error: `on_error` when the step has one, else the instance ends with `error`."""
@@ -138,6 +154,7 @@ class Wave:
         for step_id in journey.order:
             batch = self.pending.pop(step_id, None)
             if batch:
+                self._routes.clear()  # a route into this step must not append to the batch being run
                 step = journey.steps[step_id]
                 if journey.exit_when is not None:
                     batch = self._not_exiting(step, batch)
