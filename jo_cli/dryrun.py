@@ -115,6 +115,7 @@ def fire_time(journey: Journey, now: dt.datetime) -> dt.datetime:
 class DryRun:
     journey: Journey
     report: dict[str, Any]  # §7.1's JSON object, datetimes formatted
+    state: tuple[Any, ...] = ()  # the store and the profiles, for a caller that would rather not free them
 
 
 def dry_run(inputs: ProjectInputs, journey_id: str, options: DryRunOptions, *, wall_now: dt.datetime,
@@ -169,8 +170,9 @@ def dry_run(inputs: ProjectInputs, journey_id: str, options: DryRunOptions, *, w
     engine.run_until(horizon, qualify=False)
     counts = count_journey(journey, step_counts=store.step_counts, instances=store.instances,
                            discards=store.discards)
-    return DryRun(journey, _report(journey, counts, store, delivery, profiles, reader, event_counts, rejects,
-                                   now=now, horizon=horizon, rendered="all" if options.render_all else "shown"))
+    report = _report(journey, counts, store, delivery, profiles, reader, event_counts, rejects,
+                     now=now, horizon=horizon, rendered="all" if options.render_all else "shown")
+    return DryRun(journey, report, (store, profiles, engine))
 
 
 def _counted(reader: Any, progress: Callable[[int], None] | None) -> Any:

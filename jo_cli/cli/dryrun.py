@@ -72,6 +72,9 @@ def dry_run_command(
                              progress=progress.update if progress.active else None)
     finally:
         gc.enable()
+    from jo_cli.cli.app import KEEP_UNTIL_EXIT
+
+    KEEP_UNTIL_EXIT.append(result)
     if output_format is Format.json:
         typer.echo(json.dumps(result.report, indent=2, ensure_ascii=False))
     else:

@@ -34,6 +34,8 @@ from jo_cli.engine.ports import (
 from jo_cli.expr.compile import Compiled
 from jo_cli.expr.runtime import EvalContext, resolve_local
 
+_NO_OVERLAY: Mapping[str, tuple[Any, Any]] = {}
+
 
 class MemoryStore:
     """The whole engine state in dicts and lists; `snapshot()` compares two runs."""
@@ -121,7 +123,7 @@ class MemoryStore:
         return self.counters[counter]
 
     def overlay(self, profile: str) -> Mapping[str, tuple[Any, Any]]:
-        return self.overlays.get(profile, {})
+        return self.overlays.get(profile, _NO_OVERLAY)
 
     def set_overlay(self, profile: str, values: Mapping[str, tuple[Any, Any]]) -> None:
         self.overlays.setdefault(profile, {}).update(values)

@@ -129,6 +129,8 @@ def _quiet_hours(spec: Mapping[str, Any], where: str) -> QuietHours:
 
 
 def _field(data: Mapping[str, Any] | None, name: str) -> Any:
+    if "." not in name:
+        return data.get(name) if type(data) is dict else None
     value: Any = data
     for part in name.split("."):
         value = value.get(part) if isinstance(value, dict) else None
