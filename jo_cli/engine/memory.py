@@ -53,7 +53,8 @@ class MemoryStore:
         self._seq = 0
         self._active: dict[tuple[str, str], Instance] = {}
         self._history: dict[tuple[str, str], tuple[int, dt.datetime]] = {}
-        self._wakes: dict[bool, list[tuple[dt.datetime, int, Instance]]] = {True: [], False: []}
+        self._wakes: dict[bool, list[tuple[dt.datetime, int, int, Instance]]] = {True: [], False: []}
+        self._parkings: dict[int, int] = {}  # instance seq -> the token of its current parking
         self._last_fire: dict[str, dt.datetime] = {}
         self._members: dict[str, frozenset[str]] = {}
         self._events: list[tuple[dt.datetime, int, QueuedEvent]] = []
@@ -83,18 +84,21 @@ class MemoryStore:
 
     def save(self, instance: Instance) -> None:
         if instance.wake_at is not None and instance.wake_kind is not None:
+            # Each parking gets a new token: an entry left in a heap by an earlier parking is stale even when
+            # its time and kind happen to equal the new one's.
+            token = self._parkings[instance.seq] = self._parkings.get(instance.seq, 0) + 1
             heap = self._wakes[instance.wake_kind in EARLY_WAKES]
-            heapq.heappush(heap, (instance.wake_at, instance.seq, instance))
+            heapq.heappush(heap, (instance.wake_at, instance.seq, token, instance))
 
     def finish(self, instance: Instance) -> None:
         self._active.pop((instance.journey, instance.profile), None)
 
-    def _due(self, early: bool) -> list[tuple[dt.datetime, int, Instance]]:
-        """The heap without stale entries on top (instances that moved on or ended since)."""
+    def _due(self, early: bool) -> list[tuple[dt.datetime, int, int, Instance]]:
+        """The heap without stale entries on top (instances that moved on, parked again or ended since)."""
         heap = self._wakes[early]
         while heap:
-            at, _, instance = heap[0]
-            if instance.active and instance.wake_at == at and (instance.wake_kind in EARLY_WAKES) == early:
+            at, seq, token, instance = heap[0]
+            if instance.active and instance.wake_at == at and self._parkings.get(seq) == token:
                 break
             heapq.heappop(heap)
         return heap
@@ -108,9 +112,9 @@ class MemoryStore:
         for early in {kind in EARLY_WAKES for kind in kinds}:
             heap = self._due(early)
             while heap and heap[0][0] <= at:
-                _, _, instance = heapq.heappop(heap)
-                if instance.active and instance.wake_kind in kinds and instance.wake_at is not None \
-                        and instance.wake_at <= at:
+                _, seq, _, instance = heapq.heappop(heap)
+                del self._parkings[seq]  # taken: nothing else in the heaps is valid for it
+                if instance.wake_kind in kinds:
                     due.append(instance)
                 heap = self._due(early)
         due.sort(key=lambda i: (i.wake_at, i.seq))

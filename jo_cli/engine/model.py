@@ -117,6 +117,11 @@ class Journey:
     exit_when: Compiled | None = None
     name: str | None = None
 
+    position: Mapping[str, int] = field(default_factory=dict)  # each step's place in `order` (filled in)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "position", {step_id: index for index, step_id in enumerate(self.order)})
+
     @property
     def listens_to(self) -> frozenset[str]:
         """Event names this journey takes: its entry's and those its steps wait for."""

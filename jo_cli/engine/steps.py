@@ -104,8 +104,12 @@ class Wave:
         """Hand the step events to the store, one group per (step, outcome)."""
         if self.groups:
             journey = self.journey
+            # One instance takes its steps in topological order within a wave: groups in that order keep
+            # each instance's events in the order it took them.
+            position = journey.position
+            groups = sorted(self.groups.items(), key=lambda item: position[item[0][0]])
             self.engine.ports.store.record_steps(journey.id, journey.version, self.at, self.engine.ports.clock.wall(),
-                                                 [(*key, group) for key, group in self.groups.items()])
+                                                 [(*key, group) for key, group in groups])
             self.groups = {}
             self._routes.clear()
 
@@ -181,8 +185,12 @@ class Wave:
         for instance in batch:
             value = self.evaluate(self.journey.exit_when, instance, step)
             if value is True:
+                if instance.seq in self.released:  # it was parked here (a queued message): it exits from here
+                    self.released.discard(instance.seq)
+                    self.record(instance, step.id, "exit_when", exited=True)
                 self.engine.finish(instance, "exit_when", self.at)
             elif isinstance(value, EvalFailure):
+                self.released.discard(instance.seq)
                 self.record(instance, step.id, "error", f"settings.exit_when: {value.message}")
                 self.engine.finish(instance, "error", self.at)
             else:
