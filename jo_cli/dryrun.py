@@ -137,7 +137,7 @@ def dry_run(inputs: ProjectInputs, journey_id: str, options: DryRunOptions, *, w
         if rejected > options.max_rejected:
             raise JoError(f"{reader.shown}: more than {options.max_rejected} rows are rejected "
                           f"(--max-rejected {options.max_rejected}); nothing was run")
-    reader = inputs.read_profiles(profiles_path)
+    reader = inputs.read_profiles(profiles_path, keep=inputs.profile_fields(journey_id))
     rejects: list[dict[str, Any]] = []
     profiles = MemoryProfiles.from_rows(_counted(reader, progress), identity=inputs.identity,
                                         zone_field=reader.zone_field, on_reject=_keep(rejects))

@@ -143,7 +143,11 @@ class TableReader:
     """
 
     def __init__(self, path: Path, schema: Any, *, shown: str, identity: str | None, zone: ZoneInfo,
-                 zone_field: str | None = None, field_size_limit: int = 65536) -> None:
+                 zone_field: str | None = None, field_size_limit: int = 65536,
+                 keep: frozenset[str] | None = None) -> None:
+        """`keep`: the top-level fields a row's values hold (None: all). Every cell is still checked, so a
+        row is rejected for a bad cell in a column nobody reads, exactly as without `keep`."""
+        self.keep = keep
         self.path = path
         self.schema = schema
         self.shown = shown
@@ -216,10 +220,12 @@ class TableReader:
         names = [column.name for column in columns]
         typed = [(column.index, column.convert) for column in columns if column.convert is not None]
         datetimes = [column.index for column in columns if column.is_datetime]
-        flat = [column for column in columns if len(column.path) == 1]
-        nested = [(column.index, column.path) for column in columns if len(column.path) > 1]
+        kept = [column for column in columns if self.keep is None or column.path[0] in self.keep]
+        flat = [column for column in kept if len(column.path) == 1]
+        nested = [(column.index, column.path) for column in kept if len(column.path) > 1]
         flat_names = [column.name for column in flat]
-        pick: Callable[[list[Any]], Any] = itemgetter(*[column.index for column in flat]) if flat else tuple
+        pick: Callable[[list[Any]], Any] = itemgetter(*[column.index for column in flat]) if flat \
+            else (lambda cells: ())
         if len(flat) == 1:
             single = flat[0].index
             pick = lambda cells: (cells[single],)  # noqa: E731
@@ -273,10 +279,11 @@ class TableReader:
 
 
 def read_table(path: Path, schema: Any, *, shown: str, identity: str | None, zone: ZoneInfo,
-               zone_field: str | None = None, field_size_limit: int = 65536) -> Iterator[Row | Reject]:
+               zone_field: str | None = None, field_size_limit: int = 65536,
+               keep: frozenset[str] | None = None) -> Iterator[Row | Reject]:
     """The typed rows and rejects of a CSV, streamed in source order (see `TableReader`)."""
     return iter(TableReader(path, schema, shown=shown, identity=identity, zone=zone, zone_field=zone_field,
-                            field_size_limit=field_size_limit))
+                            field_size_limit=field_size_limit, keep=keep))
 
 
 def count_rejects(path: Path, schema: Any, *, shown: str, identity: str | None, zone: ZoneInfo,

@@ -80,8 +80,10 @@ class ProjectInputs:
                 return journey_id
         raise JoError(f"{path}: not a journey of the project at {self.root}")
 
-    def read_profiles(self, source: Path | None = None, *, shown: str | None = None) -> TableReader:
-        """The profile rows (typed, located rejects), streamed: `source` or `profiles.source`."""
+    def read_profiles(self, source: Path | None = None, *, shown: str | None = None,
+                      keep: frozenset[str] | None = None) -> TableReader:
+        """The profile rows (typed, located rejects), streamed: `source` or `profiles.source`; `keep`: the
+        top-level fields rows hold (every cell is checked all the same)."""
         section = self.profiles_section
         path = source or self.root / str(section.get("source", ""))
         schema = self.index.data_schema(PROFILES)
@@ -89,7 +91,8 @@ class ProjectInputs:
             raise JoError(f"jo.yaml: profiles.schema: cannot read {section.get('schema')!r}")
         zone_field = section.get("timezone_field")
         return TableReader(path, schema, shown=shown or _shown(path, self.root), identity=self.identity,
-                           zone=self.zone, zone_field=zone_field if isinstance(zone_field, str) else None)
+                           zone=self.zone, zone_field=zone_field if isinstance(zone_field, str) else None,
+                           keep=keep)
 
     def audience_definitions(self) -> dict[str, Compiled | frozenset[str]]:
         """Every audience file's compiled `where`, or its uploaded list of identities."""
@@ -106,6 +109,16 @@ class ProjectInputs:
                 members, _ = read_uploaded_audience(path, shown=_shown(path, self.root))
                 definitions[name] = frozenset(members)
         return definitions
+
+    def profile_fields(self, journey_id: str) -> frozenset[str] | None:
+        """The top-level profile fields the journey can read (None: all), see `fields.py`."""
+        from jo_cli.engine.fields import profile_fields
+
+        audiences = {name: item.doc.data for name, item in self.index.ids("audience").items()}
+        zone_field = self.profiles_section.get("timezone_field")
+        return profile_fields(self.index.ids("journey")[journey_id].doc.data, root=self.root, audiences=audiences,
+                              channels=self.index.section("channels"),
+                              always=(self.identity, zone_field if isinstance(zone_field, str) else None))
 
     def event_declarations(self) -> dict[str, dict[str, Any]]:
         return {name: item.doc.data for name, item in self.index.ids("event").items()}
