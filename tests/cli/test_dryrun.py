@@ -191,3 +191,16 @@ def _step_ids(journey: str) -> list[str]:
     doc = load_yaml(str(path), path.read_bytes()).document
     assert doc is not None
     return [step for step in doc.data["steps"] if step != "end"]
+
+
+def test_as_a_process_the_whole_output_arrives_and_the_exit_code_is_kept() -> None:
+    """`jo dry-run` ends its process without freeing its objects (app.KEEP_UNTIL_EXIT): output is flushed first."""
+    import subprocess
+    import sys
+
+    args = [sys.executable, "-m", "jo_cli", "dry-run", "journeys/re-engagement.yaml", "--now", NOW, "--format", "json"]
+    ran = subprocess.run(args, cwd=REPO, capture_output=True, text=True, check=False)
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout)["id"] == "re-engagement"
+    bad = subprocess.run([*args, "--for", "P1M"], cwd=REPO, capture_output=True, text=True, check=False)
+    assert bad.returncode == 2 and "--for" in bad.stderr
