@@ -22,7 +22,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from jo_cli.engine.model import Journey, Step
+from jo_cli.engine.model import Journey, Step, field_value
 from jo_cli.engine.ports import (
     EARLY_WAKES,
     LATE_WAKES,
@@ -133,13 +133,13 @@ class Engine:
             return row
         merged = _deep_copy(row)
         for name, (value, source_value) in overlay.items():
-            if _get(row, name) == source_value:
+            if field_value(row, name) == source_value:
                 _set(merged, name, value)
         return merged
 
     def update_profile(self, instance: Instance, values: Mapping[str, Any]) -> None:
         row = self.ports.profiles.get(instance.profile) or {}
-        written = {name: (value, _get(row, name)) for name, value in values.items()}
+        written = {name: (value, field_value(row, name)) for name, value in values.items()}
         self.ports.store.set_overlay(instance.profile, written)
         instance.data = self.view(instance.profile)
 
@@ -383,13 +383,6 @@ class Engine:
 
 
 # ---------------------------------------------------------------- dotted profile fields
-
-
-def _get(data: Mapping[str, Any], name: str) -> Any:
-    value: Any = data
-    for part in name.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
-    return value
 
 
 def _set(data: dict[str, Any], name: str, value: Any) -> None:

@@ -137,6 +137,16 @@ class Journey:
         return (self.start is None or at >= self.start) and (self.end is None or at < self.end)
 
 
+def field_value(data: Mapping[str, Any] | None, name: str) -> Any:
+    """A profile field by its dotted name (`consent.email`); null when any part is missing."""
+    if "." not in name:
+        return data.get(name) if type(data) is dict else None
+    value: Any = data
+    for part in name.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
 def compile_journey(data: Mapping[str, Any], *, version: int | None, project_zone: ZoneInfo,
                     first_published: dt.datetime | None = None,
                     numeric_refs: frozenset[tuple[str, ...]] = frozenset()) -> Journey:

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from jo_cli import durations, schedule
-from jo_cli.engine.model import DAYS
+from jo_cli.engine.model import DAYS, field_value
 from jo_cli.engine.ports import Decision, MessageRequest, RuleCounters
 from jo_cli.errors import JoError
 from jo_cli.expr.runtime import resolve_local
@@ -128,15 +128,6 @@ def _quiet_hours(spec: Mapping[str, Any], where: str) -> QuietHours:
     return QuietHours(windows, zone, spec.get("handling", "queue"))
 
 
-def _field(data: Mapping[str, Any] | None, name: str) -> Any:
-    if "." not in name:
-        return data.get(name) if type(data) is dict else None
-    value: Any = data
-    for part in name.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
-    return value
-
-
 RenderHook = Callable[[MessageRequest, dict[str, Any]], "str | None"]
 
 
@@ -169,9 +160,9 @@ class Policy:
         channel = self.channels.get(step.channel) or Channel(step.channel, None, None)
         marketing = step.category != "transactional"
         profile = instance.data
-        if marketing and channel.consent and _field(profile, channel.consent) is False:
+        if marketing and channel.consent and field_value(profile, channel.consent) is False:
             return Decision("excluded", reason="no_consent")
-        address = _field(profile, channel.address) if channel.address else None
+        address = field_value(profile, channel.address) if channel.address else None
         if address is None or address == "":
             return Decision("excluded", reason="no_address")
         rules = self.rule_set(request) if marketing else None
