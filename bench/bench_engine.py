@@ -6,17 +6,19 @@ Profiles are bench_csv's 15-column file. One audience fire takes everyone
 through condition, split, time-condition (profile zones), wait, condition,
 message, wait, end, then the clock runs to the horizon. The store is the
 in-memory one counting step events without keeping them (a dry-run's
-`--show 0`); the message policy sends everything (rendering and capping
-belong to the messages issue). Reported: the floor (csv module reading and
-typing the file), jo's reader, the engine's fire and the rest of the run,
-and (reader + engine) / floor, the ratio SPEC §11 bounds by 3x for
-`jo dry-run --show 0`. Peak RSS of one whole run is taken in a child process.
+`--show 0`); the message policy sends everything (bench_dryrun.py measures
+the real policy, rendering and the CLI). Reported: the floor (csv module
+reading and typing the file), jo's reader keeping every field, the engine's
+fire and the rest of the run, and (reader + engine) / floor. As in `jo
+dry-run`, the cyclic garbage collector is off while jo reads and runs. Peak
+RSS of one whole run is taken in a child process.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import statistics
 import subprocess
 import sys
@@ -93,7 +95,7 @@ def run_engine(profiles: MemoryProfiles) -> tuple[float, float, MemoryStore]:
 
 def peak_rss(path: Path) -> str:
     code = ("import sys; from pathlib import Path; sys.path.insert(0, sys.argv[2]); import bench_engine as b; "
-            "b.run_engine(b.read_profiles(Path(sys.argv[1]))); "
+            "import gc; gc.disable(); b.run_engine(b.read_profiles(Path(sys.argv[1]))); "
             "print(next(l.split(':')[1].strip() for l in open('/proc/self/status') if l.startswith('VmHWM')))")
     root = str(Path(__file__).resolve().parent)
     return subprocess.run([sys.executable, "-c", code, str(path), root], capture_output=True, text=True,
@@ -113,10 +115,12 @@ def main() -> None:
             start = time.perf_counter()
             assert floor(path) == args.rows
             timings["floor"].append(time.perf_counter() - start)
+            gc.disable()
             start = time.perf_counter()
             profiles = read_profiles(path)
             timings["read"].append(time.perf_counter() - start)
             fire, rest, store = run_engine(profiles)
+            gc.enable()
             timings["fire"].append(fire)
             timings["rest"].append(rest)
             del profiles, store
