@@ -86,7 +86,7 @@ def _to_email(cell: str) -> str:
     return cell
 
 
-def _naive_datetime(cell: str) -> dt.datetime:
+def naive_datetime(cell: str) -> dt.datetime:
     """A `date-time` cell as Python reads it (naive when it has no offset); CellError when it is not one."""
     size = len(cell)
     if size >= 16 and cell[4] == "-" and cell[7] == "-" and cell[10] in "Tt " and cell[13] == ":":
@@ -107,7 +107,7 @@ def _naive_datetime(cell: str) -> dt.datetime:
 
 def to_datetime(cell: str, zone: ZoneInfo) -> dt.datetime:
     """An aware UTC datetime; a wall time without offset is read in `zone` (gaps and folds as §8 says)."""
-    value = _naive_datetime(cell)
+    value = naive_datetime(cell)
     if value.tzinfo is None:
         local = value.replace(tzinfo=zone)
         if zone.utcoffset(local) != zone.utcoffset(value.replace(tzinfo=zone, fold=1)):

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jo_cli.data.cells import CellError, Converter, converter, kind_of, show, to_datetime
+from jo_cli.data.cells import CellError, Converter, converter, kind_of, naive_datetime, show, to_datetime
 from jo_cli.errors import JoError
 
 UTC = dt.UTC
@@ -219,8 +219,10 @@ class TableReader:
         width = len(columns)
         names = [column.name for column in columns]
         typed = [(column.index, column.convert) for column in columns if column.convert is not None]
-        datetimes = [column.index for column in columns if column.is_datetime]
         kept = [column for column in columns if self.keep is None or column.path[0] in self.keep]
+        datetimes = [column.index for column in kept if column.is_datetime]
+        # A date-time nobody reads is only checked: placing it in a zone cannot fail, so it is skipped.
+        checked_only = [column.index for column in columns if column.is_datetime and column not in kept]
         flat = [column for column in kept if len(column.path) == 1]
         nested = [(column.index, column.path) for column in kept if len(column.path) > 1]
         flat_names = [column.name for column in flat]
@@ -246,6 +248,10 @@ class TableReader:
                     cell = cells[index]
                     if cell is not None:
                         cells[index] = convert(cell)
+                for index in checked_only:
+                    cell = cells[index]
+                    if cell is not None:
+                        naive_datetime(cell)
                 if datetimes:
                     zone = self.zone if zone_index is None else self._row_zone(cells[zone_index], line)
                     for index in datetimes:

@@ -266,10 +266,12 @@ def _account(tmp_path: Path, content: bytes) -> None:
 
 
 def test_keep_holds_only_those_fields_but_checks_every_cell(tmp_path: Path) -> None:
-    content = "id,n,tier,consent.email,consent.sms\np1,1,gold,true,false\np2,x,gold,true,false\np3,3,gold,,\n"
+    content = ("id,n,t,tier,consent.email,consent.sms\np1,1,2026-12-01T09:00,gold,true,false\n"
+               "p2,x,,gold,true,false\np3,3,,gold,,\np4,4,2026-13-01T09:00,gold,,\n")
     rows = read(tmp_path, content, keep=frozenset({"id", "consent"}))
     assert [r.values for r in rows if isinstance(r, Row)] == [
         {"id": "p1", "consent": {"email": True, "sms": False}}, {"id": "p3", "consent": {"email": None, "sms": None}}]
-    assert [(r.line, r.column) for r in rows if isinstance(r, Reject)] == [(3, "n")]  # `n` is not kept, yet checked
+    # `n` and `t` are not kept, yet checked
+    assert [(r.line, r.column) for r in rows if isinstance(r, Reject)] == [(3, "n"), (5, "t")]
     only_nested = read(tmp_path, content, keep=frozenset({"consent"}))
     assert next(r.values for r in only_nested if isinstance(r, Row)) == {"consent": {"email": True, "sms": False}}
