@@ -161,7 +161,7 @@ def dry_run(inputs: ProjectInputs, journey_id: str, options: DryRunOptions, *, w
     renderer = _Renderer(inputs.root, store.shown, render_all=options.render_all)
     policy = Policy(channels=channels_of(inputs.index.config), rule_sets=rule_sets_of(inputs.index.config),
                     counters=MemoryRuleCounters(), project_zone=inputs.zone, zone_of=profiles.zone,
-                    render=renderer)
+                    render=renderer, keep=None if options.render_all else renderer.shows)
     ports = Ports(store=store, profiles=profiles, audiences=audiences, policy=policy, delivery=delivery,
                   actions=DryRunActions(), jumps=RecordedJumps(), clock=FixedClock(wall_now),
                   fires=SingleFire(fire_time(journey, now)))
@@ -222,6 +222,9 @@ class _Renderer:
         self.renderer = Renderer(root)
         self.shown = shown
         self.render_all = render_all
+
+    def shows(self, request: MessageRequest) -> bool:
+        return request.instance.profile in self.shown
 
     def __call__(self, request: MessageRequest, message: dict[str, Any]) -> str | None:
         instance = request.instance

@@ -26,6 +26,11 @@ from jo_cli.expr.runtime import resolve_local
 
 _DAY = dt.timedelta(days=1)
 _UNKNOWN: Any = object()
+# Decisions without per-message data, shared (the engine only reads them).
+_NO_CONSENT = Decision("excluded", reason="no_consent")
+_NO_ADDRESS = Decision("excluded", reason="no_address")
+_CAPPED = Decision("excluded", reason="capped")
+_SENT = Decision("sent")
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,12 +141,15 @@ class Policy:
 
     `render(request, message)` fills the message's content fields and returns
     None, or returns the render error; `status` is the status new messages get
-    (`would_send` in a dry-run, `pending` in run-batch).
+    (`would_send` in a dry-run, `pending` in run-batch). `keep(request)` False:
+    the message is decided and counted but neither built nor rendered (a
+    render error is then not seen, as §7.1 says of the messages not shown).
     """
 
     def __init__(self, *, channels: Mapping[str, Channel], rule_sets: Mapping[str, RuleSet], counters: RuleCounters,
                  project_zone: ZoneInfo, zone_of: Callable[[str], ZoneInfo | None],
-                 render: RenderHook | None = None, status: str = "would_send") -> None:
+                 render: RenderHook | None = None, status: str = "would_send",
+                 keep: Callable[[MessageRequest], bool] | None = None) -> None:
         self.channels = channels
         self.rule_sets = rule_sets
         self.counters = counters
@@ -149,6 +157,7 @@ class Policy:
         self.zone_of = zone_of
         self.render = render
         self.status = status
+        self.keep = keep
         self._releases: dict[tuple[int, ZoneInfo, dt.datetime], Any] = {}
 
     def rule_set(self, request: MessageRequest) -> RuleSet | None:
@@ -161,16 +170,16 @@ class Policy:
         marketing = step.category != "transactional"
         profile = instance.data
         if marketing and channel.consent and field_value(profile, channel.consent) is False:
-            return Decision("excluded", reason="no_consent")
+            return _NO_CONSENT
         address = field_value(profile, channel.address) if channel.address else None
         if address is None or address == "":
-            return Decision("excluded", reason="no_address")
+            return _NO_ADDRESS
         rules = self.rule_set(request) if marketing else None
         if rules is not None:
             for cap in rules.caps:
                 if step.channel in cap.channels and self.counters.count(
                         instance.profile, cap.channels, after=request.at - cap.per, until=request.at) >= cap.max:
-                    return Decision("excluded", reason="capped")
+                    return _CAPPED
             quiet = rules.quiet_hours
             if quiet is not None:
                 zone = quiet.zone or self.zone_of(instance.profile) or self.project_zone
@@ -184,6 +193,11 @@ class Policy:
                     if quiet.handling == "discard":
                         return Decision("excluded", reason="quiet_hours", exit="quiet_hours")
                     return Decision("queued", reason="quiet_hours", release_at=release)
+        if self.keep is not None and not self.keep(request):
+            # Nobody will see this message (a dry-run's profiles not shown): it counts, nothing is built.
+            if marketing:
+                self.counters.add(instance.profile, step.channel, request.at)
+            return _SENT
         message: dict[str, Any] = {"key": request.key, "kind": "journey", "id": request.journey,
                                    "version": request.version, "step": step.id, "profile": instance.profile,
                                    "channel": step.channel, "to": address}
