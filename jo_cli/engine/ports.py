@@ -23,6 +23,9 @@ EARLY_WAKES: tuple[WakeKind, ...] = ("wake", "release")
 LATE_WAKES: tuple[WakeKind, ...] = ("timeout", "expire")
 
 
+_NOTHING: dict[str, Any] = {}  # never written to: see Instance.actions
+
+
 class Instance:
     """One profile's way through one version of a journey (§6.3).
 
@@ -47,8 +50,9 @@ class Instance:
         self.wake_at: dt.datetime | None = None
         self.wake_kind: WakeKind | None = None
         self.event = event
-        self.actions: dict[str, Any] = {}
-        self.messages: dict[str, str] = {}  # message step -> the key of the message it created
+        # Copied on write (most instances never call an action): a million empty dicts are 64 MB.
+        self.actions: dict[str, Any] = _NOTHING
+        self.messages: dict[str, str] = _NOTHING  # message step -> the key of the message it created
         self.end: str | None = None  # the End step reached or the exit reason, once ended
         self.ended_at: dt.datetime | None = None
         self.data: dict[str, Any] | None = None

@@ -81,7 +81,8 @@ class Wave:
         self._contexts: dict[str, StepContext] = {}
         # (step, outcome, target) -> (its step-event group, the target's pending list): valid until the
         # target runs or the groups are flushed, both of which clear it.
-        self._routes: dict[tuple[str, str, str | None], tuple[list[Instance], list[Instance] | None]] = {}
+        self._routes: dict[tuple[str, str, str | None, str | None],
+                           tuple[list[Instance], list[Instance] | None]] = {}
 
     # ------------------------------------------------------------ moving
 
@@ -116,13 +117,12 @@ class Wave:
     def take(self, instance: Instance, step: Step, outcome: str, target: str | None,
              detail: str | None = None) -> None:
         """Record `outcome` at `step` and go on to `target` (the hot path of every wave: two appends)."""
-        route = self._routes.get((step.id, outcome, target)) if detail is None else None
+        route = self._routes.get((step.id, outcome, target, detail))
         if route is None:
             self.record(instance, step.id, outcome, detail)
             self.add(target or END, instance)
-            if detail is None:
-                events = self.groups[step.id, outcome, None, False]
-                self._routes[step.id, outcome, target] = (events, self.pending.get(target or END))
+            events = self.groups[step.id, outcome, detail, False]
+            self._routes[step.id, outcome, target, detail] = (events, self.pending.get(target or END))
             return
         events, pending = route
         events.append(instance)
@@ -331,7 +331,7 @@ def _message(wave: Wave, step: Step, batch: list[Instance]) -> None:
             wave.record(instance, step.id, "queued", decision.reason)
             wave.park(instance, step, decision.release_at, "release")
         elif decision.outcome == "sent":
-            instance.messages[step.id] = key
+            instance.messages = {**instance.messages, step.id: key}
             if decision.message is not None:
                 engine.ports.delivery.submit(decision.message)
             wave.take(instance, step, "sent", step.next)
@@ -364,7 +364,7 @@ def _action(wave: Wave, step: Step, batch: list[Instance]) -> None:
         key = journey_message_key(wave.journey.id, instance.profile, instance.entry, step.id)
         result = actions.call(step.action, params, key=key, at=wave.at)
         if result.ok:
-            instance.actions[step.id] = result.response
+            instance.actions = {**instance.actions, step.id: result.response}
             wave.take(instance, step, "next", step.next)
         else:
             wave.fail(instance, step, result.error or "the action failed")
