@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
@@ -249,7 +249,7 @@ class StateStore(Protocol):
 
 @dataclass
 class Ports:
-    """Everything the engine is given, with the dry-run's answers as defaults where one is obvious."""
+    """Everything the engine is given."""
 
     store: StateStore
     profiles: ProfileSource
@@ -260,4 +260,3 @@ class Ports:
     jumps: JumpSink
     clock: Clock
     fires: FirePlan
-    extra: dict[str, Any] = field(default_factory=dict)

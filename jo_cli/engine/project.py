@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from jo_cli import schedule
 from jo_cli.data.audiences import read_uploaded_audience
-from jo_cli.data.csv_reader import Reject, Row, TableReader
+from jo_cli.data.csv_reader import TableReader
 from jo_cli.data.events import Event, EventReject, read_events
 from jo_cli.engine.model import Journey, compile_journey
 from jo_cli.errors import JoError
@@ -125,12 +125,6 @@ class ProjectInputs:
 
     def read_events(self, source: Any, *, shown: str) -> Iterator[Event | EventReject]:
         return read_events(source, shown=shown, events=self.event_declarations(), zone=self.zone)
-
-
-def accepted(rows: TableReader) -> Iterator[Row]:
-    for row in rows:
-        if not isinstance(row, Reject):
-            yield row
 
 
 def _shown(path: Path, root: Path) -> str:
