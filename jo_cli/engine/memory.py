@@ -10,6 +10,7 @@ import bisect
 import datetime as dt
 import heapq
 import itertools
+import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +36,8 @@ from jo_cli.expr.compile import Compiled
 from jo_cli.expr.runtime import EvalContext, resolve_local
 
 _NO_OVERLAY: Mapping[str, tuple[Any, Any]] = {}
+_SEQ = operator.attrgetter("seq")
+_WAKE_AND_SEQ = operator.attrgetter("wake_at", "seq")
 
 
 class MemoryStore:
@@ -53,7 +56,8 @@ class MemoryStore:
         self._seq = 0
         self._active: dict[tuple[str, str], Instance] = {}
         self._history: dict[tuple[str, str], tuple[int, dt.datetime]] = {}
-        self._wakes: dict[bool, list[tuple[dt.datetime, int, int, Instance]]] = {True: [], False: []}
+        self._buckets: dict[bool, dict[dt.datetime, list[tuple[int, int, Instance]]]] = {True: {}, False: {}}
+        self._times: dict[bool, list[dt.datetime]] = {True: [], False: []}  # heaps of the buckets' times
         self._parkings: dict[int, int] = {}  # instance seq -> the token of its current parking
         self._last_fire: dict[str, dt.datetime] = {}
         self._members: dict[str, frozenset[str]] = {}
@@ -83,41 +87,58 @@ class MemoryStore:
         self._history[instance.journey, instance.profile] = (instance.entry, instance.entered_at)
 
     def save(self, instance: Instance) -> None:
-        if instance.wake_at is not None and instance.wake_kind is not None:
-            # Each parking gets a new token: an entry left in a heap by an earlier parking is stale even when
-            # its time and kind happen to equal the new one's.
+        at, kind = instance.wake_at, instance.wake_kind
+        if at is not None and kind is not None:
+            # Each parking gets a new token: an entry left behind by an earlier parking is stale even when its
+            # time and kind happen to equal the new one's.
             token = self._parkings[instance.seq] = self._parkings.get(instance.seq, 0) + 1
-            heap = self._wakes[instance.wake_kind in EARLY_WAKES]
-            heapq.heappush(heap, (instance.wake_at, instance.seq, token, instance))
+            early = kind in EARLY_WAKES
+            bucket = self._buckets[early].get(at)
+            if bucket is None:  # wake-ups are kept per time: a wave parks thousands at one instant
+                bucket = self._buckets[early][at] = []
+                heapq.heappush(self._times[early], at)
+            bucket.append((instance.seq, token, instance))
 
     def finish(self, instance: Instance) -> None:
         self._active.pop((instance.journey, instance.profile), None)
 
-    def _due(self, early: bool) -> list[tuple[dt.datetime, int, int, Instance]]:
-        """The heap without stale entries on top (instances that moved on, parked again or ended since)."""
-        heap = self._wakes[early]
-        while heap:
-            at, seq, token, instance = heap[0]
-            if instance.active and instance.wake_at == at and self._parkings.get(seq) == token:
-                break
-            heapq.heappop(heap)
-        return heap
+    def _valid(self, at: dt.datetime, seq: int, token: int, instance: Instance) -> bool:
+        """Still parked as this entry says (not moved on, parked again or ended since)."""
+        return instance.end is None and instance.wake_at == at and self._parkings.get(seq) == token
+
+    def _earliest(self, early: bool) -> dt.datetime | None:
+        """The earliest time with a valid wake-up; buckets of stale entries only are dropped on the way."""
+        times, buckets = self._times[early], self._buckets[early]
+        while times:
+            at = times[0]
+            bucket = buckets[at]
+            for index, (seq, token, instance) in enumerate(bucket):
+                if self._valid(at, seq, token, instance):
+                    del bucket[:index]
+                    return at
+            heapq.heappop(times)
+            del buckets[at]
+        return None
 
     def next_wake(self) -> dt.datetime | None:
-        tops = [heap[0][0] for heap in (self._due(True), self._due(False)) if heap]
-        return min(tops) if tops else None
+        firsts = [at for at in (self._earliest(True), self._earliest(False)) if at is not None]
+        return min(firsts) if firsts else None
 
     def wakeups(self, at: dt.datetime, kinds: tuple[WakeKind, ...]) -> list[Instance]:
         due: list[Instance] = []
-        for early in {kind in EARLY_WAKES for kind in kinds}:
-            heap = self._due(early)
-            while heap and heap[0][0] <= at:
-                _, seq, _, instance = heapq.heappop(heap)
-                del self._parkings[seq]  # taken: nothing else in the heaps is valid for it
-                if instance.wake_kind in kinds:
-                    due.append(instance)
-                heap = self._due(early)
-        due.sort(key=lambda i: (i.wake_at, i.seq))
+        classes = {kind in EARLY_WAKES for kind in kinds}
+        for early in classes:
+            times, buckets = self._times[early], self._buckets[early]
+            while times and times[0] <= at:
+                when = heapq.heappop(times)
+                taken = [instance for seq, token, instance in buckets.pop(when)
+                         if self._valid(when, seq, token, instance) and instance.wake_kind in kinds]
+                for instance in taken:
+                    del self._parkings[instance.seq]  # taken: nothing left behind is valid for it
+                taken.sort(key=_SEQ)
+                due.extend(taken)
+        if len(classes) > 1:
+            due.sort(key=_WAKE_AND_SEQ)  # buckets come in time order, each by entry sequence: merge the two kinds
         return due
 
     # ------------------------------------------------------------ counters, overlays, fires, members
