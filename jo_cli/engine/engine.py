@@ -19,6 +19,8 @@ state as one run to the same horizon.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import operator
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -34,6 +36,8 @@ from jo_cli.engine.ports import (
 )
 from jo_cli.engine.steps import Wave
 from jo_cli.expr.runtime import EvalContext
+
+_PLACE = operator.attrgetter("journey", "version", "step")
 
 
 class Engine:
@@ -254,25 +258,26 @@ class Engine:
     def _wake(self, at: dt.datetime, kinds: tuple[Any, ...]) -> bool:
         due = self.ports.store.wakeups(at, kinds)
         waves: dict[tuple[str, int | None], Wave] = {}
-        for instance in due:
-            journey = self.versions[instance.journey, instance.version]
-            step = journey.steps[instance.step or ""]
-            wave = waves.get((journey.id, journey.version))
+        for (journey_id, version, step_id), group in itertools.groupby(due, key=_PLACE):  # in order, by runs
+            journey = self.versions[journey_id, version]
+            step = journey.steps[step_id]
+            wave = waves.get((journey_id, version))
             if wave is None:
-                wave = waves[journey.id, journey.version] = Wave(self, journey, at)
-            kind = instance.wake_kind
-            instance.wake_at = instance.wake_kind = None
-            if kind == "expire":
-                self.exit_parked(instance, "timeout", at)
-            elif not self._load(instance, journey):
-                self.exit_parked(instance, "unknown_profile", at)
-            elif kind == "release":
-                wave.released.add(instance.seq)
-                wave.add(step.id, instance)
-            elif kind == "timeout":
-                wave.take(instance, step, "timeout", step.timeout_next or step.next)
-            else:
-                wave.take(instance, step, "next", step.next)
+                wave = waves[journey_id, version] = Wave(self, journey, at)
+            for instance in group:
+                kind = instance.wake_kind
+                instance.wake_at = instance.wake_kind = None
+                if kind == "expire":
+                    self.exit_parked(instance, "timeout", at)
+                elif not self._load(instance, journey):
+                    self.exit_parked(instance, "unknown_profile", at)
+                elif kind == "release":
+                    wave.released.add(instance.seq)
+                    wave.add(step.id, instance)
+                elif kind == "timeout":
+                    wave.take(instance, step, "timeout", step.timeout_next or step.next)
+                else:
+                    wave.take(instance, step, "next", step.next)
         for wave in waves.values():
             self._run(wave)
         return bool(due)

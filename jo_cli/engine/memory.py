@@ -133,8 +133,9 @@ class MemoryStore:
                 when = heapq.heappop(times)
                 taken = [instance for seq, token, instance in buckets.pop(when)
                          if self._valid(when, seq, token, instance) and instance.wake_kind in kinds]
-                for instance in taken:
-                    del self._parkings[instance.seq]  # taken: nothing left behind is valid for it
+                parkings = self._parkings
+                for instance in taken:  # taken: no entry left behind is valid for it (tokens never restart)
+                    parkings[instance.seq] += 1
                 taken.sort(key=_SEQ)
                 due.extend(taken)
         if len(classes) > 1:

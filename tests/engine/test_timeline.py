@@ -322,3 +322,22 @@ steps:
     sim = _fire(text, origin="2026-12-01T08:30:00").run("2026-12-02T00:00:00")  # 17:30 in Tokyo, 09:30 in Paris
     assert _outcomes(sim, "s") == {"p1": "evening"}
     assert journey("entry: {type: event, event: go, next: s}\n" + text).zone == ZoneInfo("Asia/Tokyo")
+
+
+def test_a_timeout_left_behind_by_an_event_does_not_wake_a_later_parking_at_the_same_instant() -> None:
+    """The wait-event `a` times out at 12:00 but its event comes at 09:00; after a wait, `b` also times out at
+    12:00: the instance wakes once, from `b` (the first parking's entry stays stale: tokens never restart)."""
+    sim = simulate(journey("""
+entry: {type: event, event: signup, next: a}
+steps:
+  a: {type: wait-event, event: order, timeout: PT4H, next: w}
+  w: {type: wait, duration: PT1H, next: b}
+  b: {type: wait-event, event: visit, timeout: PT2H, next: end}
+"""), _rows("p0", "p1"))
+    # p0 keeps a valid 12:00 timeout ahead of p1's stale one, so the stale entry is not dropped on the way
+    sim.push(event("signup", "2026-12-01T08:00:00", "p0"), event("signup", "2026-12-01T08:00:00", "p1"),
+             event("order", "2026-12-01T09:00:00", "p1"))
+    sim.run("2026-12-02T00:00:00")
+    assert sim.steps("p1") == [("a", "2026-12-01T09:00:00Z", "next"), ("w", "2026-12-01T10:00:00Z", "next"),
+                               ("b", "2026-12-01T12:00:00Z", "timeout")]
+    assert sim.ends() == {"end": ["p0", "p1"]}
