@@ -36,7 +36,6 @@ ENTRY_EVENT = "signup"
 WAIT_EVENTS = ("order", "visit")
 REACTIONS = ("message_opened", "message_clicked")
 BUSINESS_EVENT = "promo"  # an event without a profile (§6.2 business-event)
-EVENT_NAMES = (ENTRY_EVENT, *WAIT_EVENTS, *REACTIONS, BUSINESS_EVENT, "unknown_evt")
 EVENT_WEIGHTS = (*(ENTRY_EVENT,) * 3, *WAIT_EVENTS * 2, *REACTIONS * 2, BUSINESS_EVENT, "unknown_evt")  # by frequency
 GHOST = "ghost"  # an identity that is not in the profile source
 AUDIENCES: dict[str, str] = {"all": "true", "gold": 'profile.tier == "gold"', "scored": "profile.score >= 30"}
@@ -94,9 +93,9 @@ def iso(value: dt.datetime) -> str:
 class MixPolicy:
     """A deterministic, stateless message policy: each decision is a hash of the request.
 
-    Weights (out of 100) for `sent`, `excluded` (no_consent), `queued` (quiet hours, released 1-12 h later),
-    `exit` (quiet hours with `handling: discard`) and `render_error` (to `on_error` when the step has one).
-    A released message is sent or excluded, never queued again.
+    Relative weights of `sent`, `excluded` (no_consent), `queued` (quiet hours, released 1-12 h later), `exit`
+    (quiet hours with `handling: discard`) and `render` (a `render_error` exclusion, to `on_error` when the step
+    has one). A released message is sent or excluded, never queued again; a transactional one is always sent.
     """
 
     sent: int = 100
@@ -134,13 +133,9 @@ class MixPolicy:
         return Decision("sent", message=message)
 
 
-policies = st.one_of(
-    st.just(MixPolicy()),
-    st.builds(MixPolicy, sent=st.integers(1, 10), excluded=st.integers(0, 3), queued=st.integers(0, 4),
-              exit=st.integers(0, 2), render=st.integers(0, 2)),
-    st.builds(MixPolicy, sent=st.integers(1, 10), excluded=st.integers(0, 3), queued=st.integers(0, 4),
-              exit=st.integers(0, 2), render=st.integers(0, 2)),
-)
+_mixed = st.builds(MixPolicy, sent=st.integers(1, 10), excluded=st.integers(0, 3), queued=st.integers(0, 4),
+                   exit=st.integers(0, 2), render=st.integers(0, 2))
+policies = st.one_of(st.just(MixPolicy()), _mixed, _mixed)  # a third send everything, two thirds mix outcomes
 
 
 # ---------------------------------------------------------------- scenarios
@@ -322,103 +317,10 @@ def journey_document(draw: st.DrawFn, *, journey_id: str = "j", entry_types: Seq
         slot.assign(step_id)
         step: dict[str, Any] = {"type": kind}
         steps[step_id] = step
-        own: list[tuple[dict[str, Any], str]] = []  # (mapping, key) of each transition of this step
-        if kind == "condition":
-            paths = [{"name": f"c{k}", "when": draw(st.sampled_from(CONDITIONS))}
-                     for k in range(draw(st.integers(1, 3)))]
-            step["paths"] = paths
-            own += [(path, "next") for path in paths]
-            own += [(step, key) for key in ("otherwise", "on_error") if draw(st.booleans())]
-        elif kind == "split":
-            paths = [{"name": f"b{k}", "percent": percent} for k, percent in
-                     enumerate(_percents(draw, draw(st.integers(2, 4))))]
-            step["paths"] = paths
-            own += [(path, "next") for path in paths]
-        elif kind == "time-condition":
-            paths = []
-            for k in range(draw(st.integers(1, 3))):
-                path: dict[str, Any] = {"name": f"t{k}"}
-                if draw(st.booleans()):
-                    path["days"] = sorted(draw(st.sets(st.sampled_from(DAYS), min_size=1)), key=DAYS.index)
-                if draw(st.integers(0, 4)) > 0:
-                    start, stop = _clock(draw), _clock(draw)
-                    if start == stop:  # an empty window: make it one hour (overnight when it wraps)
-                        stop = f"{(int(start[:2]) + 1) % 24:02d}{start[2:]}"
-                    path["from"], path["to"] = start, stop
-                paths.append(path)
-            step["paths"] = paths
-            own += [(path, "next") for path in paths]
-            if draw(st.booleans()):
-                own.append((step, "otherwise"))
-        elif kind == "date-condition":
-            paths = []
-            for k in range(draw(st.integers(1, 3))):
-                path = {"name": f"d{k}"}
-                first = draw(st.none() | st.integers(-3, 40))
-                length = draw(st.none() | st.integers(0, 20))
-                if first is not None:
-                    path["from"] = (ORIGIN.date() + dt.timedelta(days=first)).isoformat()
-                if length is not None:
-                    path["to"] = (ORIGIN.date() + dt.timedelta(days=(first or 0) + length)).isoformat()
-                paths.append(path)
-            step["paths"] = paths
-            own += [(path, "next") for path in paths]
-            if draw(st.booleans()):
-                own.append((step, "otherwise"))
-        elif kind == "profile-cap":
-            step["cap"] = draw(st.integers(1, 5))
-            own += [(step, "next"), (step, "over_cap")]
-        elif kind == "wait":
-            if draw(st.integers(0, 3)) == 0:
-                step["until"] = draw(st.sampled_from(UNTILS))
-            else:
-                step["duration"] = draw(st.sampled_from(DURATIONS))
-            own.append((step, "next"))
-        elif kind == "wait-event":
-            step["event"] = draw(st.sampled_from(WAIT_EVENTS))
-            if draw(st.booleans()):
-                step["where"] = draw(st.sampled_from(WAIT_WHERE))
-            if draw(st.booleans()):
-                step["timeout"] = draw(st.sampled_from(DURATIONS))
-            own.append((step, "next"))
-            if draw(st.booleans()):
-                own.append((step, "timeout_next"))
-        elif kind == "reaction":
-            step["to"] = ids[index - 1]
-            step["on"] = draw(st.sampled_from(("opened", "clicked")))
-            if draw(st.booleans()):
-                step["timeout"] = draw(st.sampled_from(REACTION_TIMEOUTS))
-            own.append((step, "next"))
-            if draw(st.booleans()):
-                own.append((step, "timeout_next"))
-        elif kind == "message":
-            step["channel"] = "email"
-            step["content"] = {"subject": "Hello", "body": "<p>Hello</p>"}
-            if draw(st.integers(0, 4)) == 0:
-                step["category"] = "transactional"
-            if index + 1 < count and draw(st.booleans()):
-                reaction_slot[index + 1] = _Slot(index, _setter(step, "next"))
-            else:
-                own.append((step, "next"))
-            if draw(st.booleans()):
-                own.append((step, "on_error"))
-        elif kind == "action":
-            step["action"] = "crm"
-            step["params"] = {"who": "profile.id", "bad": draw(st.sampled_from(("profile.score", "toInteger("
-                                                                                 "profile.name)")))}
-            own.append((step, "next"))
-            if draw(st.booleans()):
-                own.append((step, "on_error"))
-        elif kind == "update-profile":
-            step["set"] = {"score": draw(st.sampled_from(("profile.score + 10", "100", "null",
-                                                          "toInteger(profile.name)")))}
-            own.append((step, "next"))
-        elif kind == "jump":
-            step["journey"] = draw(st.sampled_from((*jump_targets, "nowhere")))
-            step["params"] = {"customer_id": "profile.id", "amount": "profile.score"}
-            own.append((step, "next"))
-        elif kind == "end" and draw(st.booleans()):
-            step["label"] = f"end {index}"
+        own, reserve = _fill(draw, step, previous=ids[index - 1] if index else "", last=index + 1 == count,
+                             jump_targets=jump_targets)
+        if reserve:  # the message's `next` is the reaction that follows it
+            reaction_slot[index + 1] = _Slot(index, _setter(step, "next"))
         slots += [_Slot(index, _setter(mapping, key)) for mapping, key in own]
     for slot in slots:  # the transitions left: to a later step (not a reaction) or to `end`
         later = [ids[k] for k in range(slot.owner + 1, count) if steps[ids[k]]["type"] != "reaction"]
@@ -428,6 +330,112 @@ def journey_document(draw: st.DrawFn, *, journey_id: str = "j", entry_types: Seq
         document["settings"] = settings
     document["steps"] = steps
     return document
+
+
+def _fill(draw: st.DrawFn, step: dict[str, Any], *, previous: str, last: bool,
+          jump_targets: Sequence[str]) -> tuple[list[tuple[dict[str, Any], str]], bool]:
+    """Draw a step's fields by its type: its transitions still to point somewhere, as (mapping, key), and
+    whether a message reserves its `next` for a reaction right after it (never for the `last` step)."""
+    own: list[tuple[dict[str, Any], str]] = []
+    reserve = False
+    kind = step["type"]
+    if kind == "condition":
+        paths = [{"name": f"c{k}", "when": draw(st.sampled_from(CONDITIONS))}
+                 for k in range(draw(st.integers(1, 3)))]
+        step["paths"] = paths
+        own += [(path, "next") for path in paths]
+        own += [(step, key) for key in ("otherwise", "on_error") if draw(st.booleans())]
+    elif kind == "split":
+        paths = [{"name": f"b{k}", "percent": percent} for k, percent in
+                 enumerate(_percents(draw, draw(st.integers(2, 4))))]
+        step["paths"] = paths
+        own += [(path, "next") for path in paths]
+    elif kind == "time-condition":
+        paths = []
+        for k in range(draw(st.integers(1, 3))):
+            path: dict[str, Any] = {"name": f"t{k}"}
+            if draw(st.booleans()):
+                path["days"] = sorted(draw(st.sets(st.sampled_from(DAYS), min_size=1)), key=DAYS.index)
+            if draw(st.integers(0, 4)) > 0:
+                start, stop = _clock(draw), _clock(draw)
+                if start == stop:  # an empty window: make it one hour (overnight when it wraps)
+                    stop = f"{(int(start[:2]) + 1) % 24:02d}{start[2:]}"
+                path["from"], path["to"] = start, stop
+            paths.append(path)
+        step["paths"] = paths
+        own += [(path, "next") for path in paths]
+        if draw(st.booleans()):
+            own.append((step, "otherwise"))
+    elif kind == "date-condition":
+        paths = []
+        for k in range(draw(st.integers(1, 3))):
+            path = {"name": f"d{k}"}
+            first = draw(st.none() | st.integers(-3, 40))
+            length = draw(st.none() | st.integers(0, 20))
+            if first is not None:
+                path["from"] = (ORIGIN.date() + dt.timedelta(days=first)).isoformat()
+            if length is not None:
+                path["to"] = (ORIGIN.date() + dt.timedelta(days=(first or 0) + length)).isoformat()
+            paths.append(path)
+        step["paths"] = paths
+        own += [(path, "next") for path in paths]
+        if draw(st.booleans()):
+            own.append((step, "otherwise"))
+    elif kind == "profile-cap":
+        step["cap"] = draw(st.integers(1, 5))
+        own += [(step, "next"), (step, "over_cap")]
+    elif kind == "wait":
+        if draw(st.integers(0, 3)) == 0:
+            step["until"] = draw(st.sampled_from(UNTILS))
+        else:
+            step["duration"] = draw(st.sampled_from(DURATIONS))
+        own.append((step, "next"))
+    elif kind == "wait-event":
+        step["event"] = draw(st.sampled_from(WAIT_EVENTS))
+        if draw(st.booleans()):
+            step["where"] = draw(st.sampled_from(WAIT_WHERE))
+        if draw(st.booleans()):
+            step["timeout"] = draw(st.sampled_from(DURATIONS))
+        own.append((step, "next"))
+        if draw(st.booleans()):
+            own.append((step, "timeout_next"))
+    elif kind == "reaction":
+        step["to"] = previous
+        step["on"] = draw(st.sampled_from(("opened", "clicked")))
+        if draw(st.booleans()):
+            step["timeout"] = draw(st.sampled_from(REACTION_TIMEOUTS))
+        own.append((step, "next"))
+        if draw(st.booleans()):
+            own.append((step, "timeout_next"))
+    elif kind == "message":
+        step["channel"] = "email"
+        step["content"] = {"subject": "Hello", "body": "<p>Hello</p>"}
+        if draw(st.integers(0, 4)) == 0:
+            step["category"] = "transactional"
+        if not last and draw(st.booleans()):
+            reserve = True
+        else:
+            own.append((step, "next"))
+        if draw(st.booleans()):
+            own.append((step, "on_error"))
+    elif kind == "action":
+        step["action"] = "crm"
+        failing = draw(st.sampled_from(("profile.score", "toInteger(profile.name)")))  # sometimes an error
+        step["params"] = {"who": "profile.id", "score": failing}
+        own.append((step, "next"))
+        if draw(st.booleans()):
+            own.append((step, "on_error"))
+    elif kind == "update-profile":
+        step["set"] = {"score": draw(st.sampled_from(("profile.score + 10", "100", "null",
+                                                      "toInteger(profile.name)")))}
+        own.append((step, "next"))
+    elif kind == "jump":
+        step["journey"] = draw(st.sampled_from((*jump_targets, "nowhere")))
+        step["params"] = {"customer_id": "profile.id", "amount": "profile.score"}
+        own.append((step, "next"))
+    elif kind == "end" and draw(st.booleans()):
+        step["label"] = "a declared end"
+    return own, reserve
 
 
 def _settings(draw: st.DrawFn) -> dict[str, Any]:
