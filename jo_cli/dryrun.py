@@ -144,7 +144,7 @@ def dry_run(inputs: ProjectInputs, journey_id: str, options: DryRunOptions, *, w
     store = ShowingStore(options.show)
     event_counts = EventCounts()
     if options.events is not None:
-        shown_events = _shown(options.events, inputs.root)
+        shown_events = _as_typed(options.events)
         for item in counted(inputs.read_events(options.events, shown=shown_events), event_counts):
             if isinstance(item, Event):
                 store.push([item])
@@ -206,7 +206,8 @@ def _first_event(store: MemoryStore, journey: Journey) -> dt.datetime | None:
     return store.next_event_time()
 
 
-def _shown(path: Path, root: Path) -> str:
+def _as_typed(path: Path) -> str:
+    """A file named on the command line, as the user would type it (relative to the working directory)."""
     try:
         return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
