@@ -119,13 +119,17 @@ def jo(path: Path) -> int:
     return count
 
 
-def peak_rss(path: Path) -> str:
-    code = ("import sys; from pathlib import Path; sys.path.insert(0, sys.argv[2]); import bench.bench_csv as b; "
-            "b.jo(Path(sys.argv[1])); "
+def child_peak_rss(module: str, call: str, path: Path) -> str:
+    """VmHWM of a fresh process that imports bench `module` as `b` and runs `call` (`path` is `Path(sys.argv[1])`)."""
+    code = (f"import sys; from pathlib import Path; sys.path.insert(0, sys.argv[2]); import {module} as b; {call}; "
             "print(next(l.split(':')[1].strip() for l in open('/proc/self/status') if l.startswith('VmHWM')))")
-    root = str(Path(__file__).resolve().parents[1])
-    return subprocess.run([sys.executable, "-c", code, str(path), root], capture_output=True, text=True,
+    folder = str(Path(__file__).resolve().parent)
+    return subprocess.run([sys.executable, "-c", code, str(path), folder], capture_output=True, text=True,
                           check=True).stdout.strip()
+
+
+def peak_rss(path: Path) -> str:
+    return child_peak_rss("bench_csv", "b.jo(Path(sys.argv[1]))", path)
 
 
 def main() -> None:

@@ -20,29 +20,21 @@ import argparse
 import datetime as dt
 import gc
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench_csv import PROJECT_ZONE, SCHEMA, floor, generate  # the script's folder is on sys.path
+from bench_csv import PROJECT_ZONE, SCHEMA, child_peak_rss, floor, generate  # the script's folder is on sys.path
 
 from jo_cli.data.csv_reader import TableReader
-from jo_cli.engine.engine import Engine
 from jo_cli.engine.memory import (
-    Audiences,
-    Collected,
-    DryRunActions,
     FixedClock,
     MemoryProfiles,
     MemoryStore,
-    RecordedJumps,
-    SendAll,
     SingleFire,
+    memory_engine,
 )
 from jo_cli.engine.model import compile_journey
-from jo_cli.engine.ports import Ports
 from jo_cli.expr.compile import compile_expr
 from jo_cli.expr.parser import parse
 
@@ -80,26 +72,18 @@ def run_engine(profiles: MemoryProfiles) -> tuple[float, float, MemoryStore]:
     journey = compile_journey(JOURNEY, version=None, project_zone=PROJECT_ZONE,
                               numeric_refs=frozenset({("profile", "total_spend")}))
     store = MemoryStore(keep_steps=False)
-    engines: list[Engine] = []
-    audiences = Audiences({"everyone": compile_expr(parse("true"))}, profiles=profiles,
-                          view=lambda identity: engines[0].view(identity), zone=PROJECT_ZONE)
-    ports = Ports(store=store, profiles=profiles, audiences=audiences, policy=SendAll(), delivery=Collected(),
-                  actions=DryRunActions(), jumps=RecordedJumps(), clock=FixedClock(NOW), fires=SingleFire(NOW))
-    engines.append(Engine([journey], ports))
+    engine = memory_engine([journey], profiles=profiles, audiences={"everyone": compile_expr(parse("true"))},
+                           zone=PROJECT_ZONE, store=store, clock=FixedClock(NOW), fires=SingleFire(NOW))
     start = time.perf_counter()
-    engines[0].run_until(NOW)
+    engine.run_until(NOW)
     fired = time.perf_counter()
-    engines[0].run_until(NOW + dt.timedelta(days=91))
+    engine.run_until(NOW + dt.timedelta(days=91))
     return fired - start, time.perf_counter() - fired, store
 
 
 def peak_rss(path: Path) -> str:
-    code = ("import sys; from pathlib import Path; sys.path.insert(0, sys.argv[2]); import bench_engine as b; "
-            "import gc; gc.disable(); b.run_engine(b.read_profiles(Path(sys.argv[1]))); "
-            "print(next(l.split(':')[1].strip() for l in open('/proc/self/status') if l.startswith('VmHWM')))")
-    root = str(Path(__file__).resolve().parent)
-    return subprocess.run([sys.executable, "-c", code, str(path), root], capture_output=True, text=True,
-                          check=True).stdout.strip()
+    return child_peak_rss("bench_engine", "import gc; gc.disable(); b.run_engine(b.read_profiles(Path(sys.argv[1])))",
+                          path)
 
 
 def main() -> None:

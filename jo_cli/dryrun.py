@@ -18,20 +18,17 @@ from typing import Any
 from jo_cli import durations, schedule
 from jo_cli.data.csv_reader import Reject, count_rejects
 from jo_cli.data.events import Event, EventCounts, counted
-from jo_cli.engine.engine import Engine
 from jo_cli.engine.memory import (
-    Audiences,
-    DryRunActions,
     FixedClock,
     MemoryProfiles,
     MemoryRuleCounters,
     MemoryStore,
-    RecordedJumps,
     SingleFire,
+    memory_engine,
 )
 from jo_cli.engine.model import Journey
 from jo_cli.engine.policy import Policy, channels_of, rule_sets_of
-from jo_cli.engine.ports import Instance, MessageRequest, Ports, StepEvent, StepGroup
+from jo_cli.engine.ports import Instance, MessageRequest, StepEvent, StepGroup
 from jo_cli.engine.project import ProjectInputs
 from jo_cli.engine.tally import JourneyCounts, count_journey
 from jo_cli.errors import JoError
@@ -154,19 +151,14 @@ def dry_run(inputs: ProjectInputs, journey_id: str, options: DryRunOptions, *, w
     horizon = options.until or now + (options.duration or DEFAULT_HORIZON)
     if horizon < now:
         raise JoError(f"the horizon {format_datetime(horizon)} is before --now {format_datetime(now)}")
-    engines: list[Engine] = []
-    audiences = Audiences(inputs.audience_definitions(), profiles=profiles,
-                          view=lambda identity: engines[0].view(identity), zone=inputs.zone)
     delivery = ShownMessages(store.shown)
     renderer = _Renderer(inputs.root, store.shown, render_all=options.render_all)
     policy = Policy(channels=channels_of(inputs.index.config), rule_sets=rule_sets_of(inputs.index.config),
                     counters=MemoryRuleCounters(), project_zone=inputs.zone, zone_of=profiles.zone,
                     render=renderer, keep=None if options.render_all else renderer.shows)
-    ports = Ports(store=store, profiles=profiles, audiences=audiences, policy=policy, delivery=delivery,
-                  actions=DryRunActions(), jumps=RecordedJumps(), clock=FixedClock(wall_now),
-                  fires=SingleFire(fire_time(journey, now)))
-    engine = Engine([journey], ports)
-    engines.append(engine)
+    engine = memory_engine([journey], profiles=profiles, audiences=inputs.audience_definitions(), zone=inputs.zone,
+                           store=store, clock=FixedClock(wall_now), fires=SingleFire(fire_time(journey, now)),
+                           policy=policy, delivery=delivery)
     engine.run_until(horizon, qualify=False)
     counts = count_journey(journey, step_counts=store.step_counts, instances=store.instances,
                            discards=store.discards)

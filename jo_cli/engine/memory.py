@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo
 from jo_cli import schedule
 from jo_cli.data.csv_reader import Row
 from jo_cli.data.events import Event
+from jo_cli.engine.engine import Engine
+from jo_cli.engine.model import Journey
 from jo_cli.engine.ports import (
     EARLY_WAKES,
     ActionResult,
@@ -27,6 +29,7 @@ from jo_cli.engine.ports import (
     EventResult,
     Instance,
     MessageRequest,
+    Ports,
     QueuedEvent,
     StepEvent,
     StepGroup,
@@ -449,3 +452,19 @@ def _local(text: Any, zone: Any) -> dt.datetime | None:
     if parsed is None:
         return None
     return (resolve_local(parsed, zone) if parsed.tzinfo is None else parsed).astimezone(dt.UTC)
+
+
+def memory_engine(journeys: Sequence[Journey], *, profiles: MemoryProfiles,
+                  audiences: Mapping[str, Compiled | frozenset[str]], zone: ZoneInfo, store: MemoryStore,
+                  clock: Any, fires: Any, policy: Any = None, delivery: Any = None, actions: Any = None,
+                  jumps: Any = None) -> Engine:
+    """An engine over in-memory ports: audiences read profiles through the engine's overlay-aware `view`.
+
+    Unnamed ports take the dry-run's answers: send everything, collect messages, call no action, record jumps.
+    """
+    book = Audiences(audiences, profiles=profiles, view=profiles.get, zone=zone)
+    engine = Engine(journeys, Ports(store=store, profiles=profiles, audiences=book, policy=policy or SendAll(),
+                                    delivery=delivery or Collected(), actions=actions or DryRunActions(),
+                                    jumps=jumps or RecordedJumps(), clock=clock, fires=fires))
+    book.view = engine.view  # the engine exists only now: until here nothing reads an audience
+    return engine

@@ -11,18 +11,17 @@ from zoneinfo import ZoneInfo
 from jo_cli.data.events import Event
 from jo_cli.engine.engine import Engine
 from jo_cli.engine.memory import (
-    Audiences,
     Collected,
-    DryRunActions,
     FixedClock,
     MemoryProfiles,
     MemoryStore,
     RecordedJumps,
     ScheduleFires,
     SendAll,
+    memory_engine,
 )
 from jo_cli.engine.model import Journey, compile_journey
-from jo_cli.engine.ports import Decision, MessageRequest, Ports, StepEvent
+from jo_cli.engine.ports import Decision, MessageRequest, StepEvent
 from jo_cli.expr.compile import compile_expr
 from jo_cli.expr.parser import parse
 from jo_cli.loader import load_yaml
@@ -122,20 +121,13 @@ def simulate(journeys: Journey | Iterable[Journey], profiles: Mapping[str, dict[
     rows = {pid: values for pid, values in (profiles or {"p1": {"id": "p1"}}).items()}
     memory = MemoryProfiles(rows, {pid: ZoneInfo(name) for pid, name in (zones or {}).items()})
     store = store if store is not None else MemoryStore()
-    holder: dict[str, Engine] = {}
-
-    def view(identity: str) -> dict[str, Any] | None:
-        return holder["engine"].view(identity)
-
     definitions: dict[str, Any] = {}
     for name, definition in (audiences or {}).items():
         definitions[name] = compile_expr(parse(definition)) if isinstance(definition, str) \
             else frozenset(definition)
-    book = Audiences(definitions, profiles=memory, view=view, zone=project_zone)
     delivery, jumps = Collected(), RecordedJumps()
-    ports = Ports(store=store, profiles=memory, audiences=book, policy=policy or Policy(), delivery=delivery,
-                  actions=actions or DryRunActions(), jumps=jumps, clock=FixedClock(at("2026-12-01T00:00:00")),
-                  fires=fires or ScheduleFires(at(origin)))
-    engine = Engine(items, ports)
-    holder["engine"] = engine
+    engine = memory_engine(items, profiles=memory, audiences=definitions, zone=project_zone, store=store,
+                           clock=FixedClock(at("2026-12-01T00:00:00")), fires=fires or ScheduleFires(at(origin)),
+                           policy=policy or Policy(), delivery=delivery, actions=actions, jumps=jumps)
+    ports = engine.ports
     return Sim(engine, store, memory, delivery, ports.actions, jumps, ports.policy)

@@ -8,17 +8,12 @@ from pathlib import Path
 import pytest
 
 from jo_cli.data.events import Event
-from jo_cli.engine.engine import Engine
 from jo_cli.engine.memory import (
-    Audiences,
-    Collected,
-    DryRunActions,
     FixedClock,
     MemoryProfiles,
     MemoryStore,
-    RecordedJumps,
     ScheduleFires,
-    SendAll,
+    memory_engine,
 )
 from jo_cli.engine.model import Journey
 from jo_cli.engine.ports import Ports
@@ -37,14 +32,10 @@ def run_demo() -> tuple[list[Journey], MemoryStore, Ports]:
     store = MemoryStore()
     store.push(e for e in project.read_events(REPO / "events" / "events.jsonl", shown="events/events.jsonl")
                if isinstance(e, Event))
-    engines: list[Engine] = []
-    audiences = Audiences(project.audience_definitions(), profiles=profiles, view=lambda i: engines[0].view(i),
-                          zone=project.zone)
-    ports = Ports(store=store, profiles=profiles, audiences=audiences, policy=SendAll(), delivery=Collected(),
-                  actions=DryRunActions(), jumps=RecordedJumps(), clock=FixedClock(ORIGIN),
-                  fires=ScheduleFires(ORIGIN))
-    engines.append(Engine(journeys, ports))
-    engines[0].run_until(ORIGIN + dt.timedelta(days=91))
+    engine = memory_engine(journeys, profiles=profiles, audiences=project.audience_definitions(), zone=project.zone,
+                           store=store, clock=FixedClock(ORIGIN), fires=ScheduleFires(ORIGIN))
+    engine.run_until(ORIGIN + dt.timedelta(days=91))
+    ports = engine.ports
     return journeys, store, ports
 
 
