@@ -27,6 +27,7 @@ _WIDE_BOMS = {b"\xff\xfe\x00\x00": "UTF-32", b"\x00\x00\xfe\xff": "UTF-32", b"\x
 _BOOLEANS = {"true": True, "false": False}
 _ZONE_CACHE_SIZE = 4096
 _KEPT_WARNINGS = 1000
+COLUMNAR_FROM_BYTES = 4 << 20  # below this, importing polars costs more than it saves
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +123,7 @@ class _Column:
     path: tuple[str, ...]
     convert: Converter | None
     is_datetime: bool
+    schema: Any
 
 
 def _column_schema(schema: Any, path: tuple[str, ...]) -> Any:
@@ -144,10 +146,17 @@ class TableReader:
 
     def __init__(self, path: Path, schema: Any, *, shown: str, identity: str | None, zone: ZoneInfo,
                  zone_field: str | None = None, field_size_limit: int = 65536,
-                 keep: frozenset[str] | None = None) -> None:
+                 keep: frozenset[str] | None = None, columnar: bool | None = None) -> None:
         """`keep`: the top-level fields a row's values hold (None: all). Every cell is still checked, so a
-        row is rejected for a bad cell in a column nobody reads, exactly as without `keep`."""
+        row is rejected for a bad cell in a column nobody reads, exactly as without `keep`.
+
+        `columnar`: read through polars (`columnar.py`): None for files of `COLUMNAR_FROM_BYTES` and more,
+        True whenever its guards allow, False never. Both paths give the same items, counts and warnings;
+        `columnar_used` says which one did.
+        """
         self.keep = keep
+        self.columnar = columnar
+        self.columnar_used = False
         self.path = path
         self.schema = schema
         self.shown = shown
@@ -178,7 +187,7 @@ class TableReader:
                               f"like `{name}.field`")
             is_datetime = kind_of(column_schema) == "string" and column_schema.get("format") == "date-time"
             convert = converter(column_schema, f"{where}: column `{name}`", self.zone)
-            columns.append(_Column(index, name, path, convert, is_datetime))
+            columns.append(_Column(index, name, path, convert, is_datetime, column_schema))
         present = {column.path[0] for column in columns}
         required = self.schema.get("required") if isinstance(self.schema, dict) else None
         for name in required if isinstance(required, list) else []:
@@ -211,77 +220,107 @@ class TableReader:
     def __iter__(self) -> Iterator[Row | Reject]:
         self.read = self.accepted = self.rejected = self.invalid_zones = 0
         self.warnings = []
+        self.columnar_used = False
         stream = records(self.path, shown=self.shown, field_size_limit=self.field_size_limit)
         first = next(stream, None)
         if first is None:
             raise JoError(f"{self.shown}:1: the file is empty: a header row is required")
-        columns = self._columns(first[1], first[0])
-        width = len(columns)
-        names = [column.name for column in columns]
-        typed = [(column.index, column.convert) for column in columns if column.convert is not None]
-        kept = [column for column in columns if self.keep is None or column.path[0] in self.keep]
-        datetimes = [column.index for column in kept if column.is_datetime]
-        # A date-time nobody reads is only checked: placing it in a zone cannot fail, so it is skipped.
-        checked_only = [column.index for column in columns if column.is_datetime and column not in kept]
-        flat = [column for column in kept if len(column.path) == 1]
-        nested = [(column.index, column.path) for column in kept if len(column.path) > 1]
-        flat_names = [column.name for column in flat]
-        pick: Callable[[list[Any]], Any] = itemgetter(*[column.index for column in flat]) if flat \
-            else (lambda cells: ())
-        if len(flat) == 1:
-            single = flat[0].index
-            pick = lambda cells: (cells[single],)  # noqa: E731
-        zone_index = names.index(self.zone_field) if self.zone_field in names else None
-        id_index = names.index(self.identity) if self.identity is not None else None
-        first_lines: dict[Any, int] = {}
-        shown = self.shown
+        plan = _Plan(self._columns(first[1], first[0]), self.keep, self.zone_field, self.identity)
+        self._first_lines: dict[Any, int] = {}
+        if self._wants_columnar():
+            from jo_cli.data import columnar
+
+            table = columnar.read(self.path, first[1], self.field_size_limit)
+            if table is not None:
+                stream.close()
+                self.columnar_used = True
+                yield from columnar.rows(self, plan, table)
+                return
+        convert = self._convert
         for line, record in stream:
-            self.read += 1
-            if len(record) != width:
-                self.rejected += 1
-                yield Reject(shown, line, None, f"{len(record)} cells instead of {width}")
-                continue
-            cells: list[Any] = [cell or None for cell in record]
-            index = -1
-            try:
-                for index, convert in typed:
+            yield convert(plan, line, record)
+
+    def _wants_columnar(self) -> bool:
+        if self.columnar is not None:
+            return self.columnar
+        try:
+            return self.path.stat().st_size >= COLUMNAR_FROM_BYTES
+        except OSError:  # pragma: no cover - the header was just read from it
+            return False
+
+    def _convert(self, plan: _Plan, line: int, record: list[str]) -> Row | Reject:
+        """One record as the Python path reads it: typed cells, the row's zone, the identity's first row."""
+        self.read += 1
+        if len(record) != plan.width:
+            self.rejected += 1
+            return Reject(self.shown, line, None, f"{len(record)} cells instead of {plan.width}")
+        cells: list[Any] = [cell or None for cell in record]
+        index = -1
+        try:
+            for index, convert in plan.typed:
+                cell = cells[index]
+                if cell is not None:
+                    cells[index] = convert(cell)
+            for index in plan.checked_only:
+                cell = cells[index]
+                if cell is not None:
+                    naive_datetime(cell)
+            if plan.datetimes:
+                zone = self.zone if plan.zone_index is None else self._row_zone(cells[plan.zone_index], line)
+                for index in plan.datetimes:
                     cell = cells[index]
                     if cell is not None:
-                        cells[index] = convert(cell)
-                for index in checked_only:
-                    cell = cells[index]
-                    if cell is not None:
-                        naive_datetime(cell)
-                if datetimes:
-                    zone = self.zone if zone_index is None else self._row_zone(cells[zone_index], line)
-                    for index in datetimes:
-                        cell = cells[index]
-                        if cell is not None:
-                            cells[index] = to_datetime(cell, zone)
-            except CellError as exc:
+                        cells[index] = to_datetime(cell, zone)
+        except CellError as exc:
+            self.rejected += 1
+            return Reject(self.shown, line, plan.names[index], str(exc))
+        values = dict(zip(plan.flat_names, plan.pick(cells), strict=True))
+        for index, path in plan.nested:
+            target = values
+            for part in path[:-1]:
+                target = target.setdefault(part, {})
+            target[path[-1]] = cells[index]
+        return self._admit(plan, line, None if plan.id_index is None else cells[plan.id_index], values)
+
+    def _admit(self, plan: _Plan, line: int, key: Any, values: dict[str, Any]) -> Row | Reject:
+        """The row, unless its identity is empty or an earlier accepted row has it."""
+        if plan.id_index is not None:
+            if key is None:
                 self.rejected += 1
-                yield Reject(shown, line, names[index], str(exc))
-                continue
-            if id_index is not None:
-                key = cells[id_index]
-                if key is None:
-                    self.rejected += 1
-                    yield Reject(shown, line, names[id_index], "empty identity")
-                    continue
-                earlier = first_lines.setdefault(key, line)
-                if earlier != line:
-                    self.rejected += 1
-                    yield Reject(shown, line, names[id_index], f"repeats the identity {show(str(key))} of line "
-                                 f"{earlier} (the first row wins)")
-                    continue
-            values = dict(zip(flat_names, pick(cells), strict=True))
-            for index, path in nested:
-                target = values
-                for part in path[:-1]:
-                    target = target.setdefault(part, {})
-                target[path[-1]] = cells[index]
-            self.accepted += 1
-            yield Row(line, values)
+                return Reject(self.shown, line, plan.names[plan.id_index], "empty identity")
+            earlier = self._first_lines.setdefault(key, line)
+            if earlier != line:
+                self.rejected += 1
+                return Reject(self.shown, line, plan.names[plan.id_index], f"repeats the identity "
+                              f"{show(str(key))} of line {earlier} (the first row wins)")
+        self.accepted += 1
+        return Row(line, values)
+
+
+class _Plan:
+    """How the records of one header are read: which cells convert, which are kept and where."""
+
+    def __init__(self, columns: list[_Column], keep: frozenset[str] | None, zone_field: str | None,
+                 identity: str | None) -> None:
+        self.columns = columns
+        self.width = len(columns)
+        self.names = [column.name for column in columns]
+        self.typed = [(column.index, column.convert) for column in columns if column.convert is not None]
+        self.kept = [column for column in columns if keep is None or column.path[0] in keep]
+        self.datetimes = [column.index for column in self.kept if column.is_datetime]
+        # A date-time nobody reads is only checked: placing it in a zone cannot fail, so it is skipped.
+        self.checked_only = [column.index for column in columns if column.is_datetime and column not in self.kept]
+        self.flat = [column for column in self.kept if len(column.path) == 1]
+        self.nested = [(column.index, column.path) for column in self.kept if len(column.path) > 1]
+        self.flat_names = [column.name for column in self.flat]
+        pick: Callable[[list[Any]], Any] = itemgetter(*[column.index for column in self.flat]) if self.flat \
+            else (lambda cells: ())
+        if len(self.flat) == 1:
+            single = self.flat[0].index
+            pick = lambda cells: (cells[single],)  # noqa: E731
+        self.pick = pick
+        self.zone_index = self.names.index(zone_field) if zone_field in self.names else None
+        self.id_index = self.names.index(identity) if identity is not None else None
 
 
 def read_table(path: Path, schema: Any, *, shown: str, identity: str | None, zone: ZoneInfo,

@@ -1,0 +1,247 @@
+"""The columnar path of `TableReader`: polars parses a large CSV and checks its common cells at once (§11).
+
+It gives exactly what the Python path gives, by construction rather than by a second implementation of
+the rules:
+
+- `read` takes the file only when polars and the csv module must agree on its records: UTF-8 without NUL
+  bytes, `\\n` or `\\r\\n` line ends, one physical line per record and none blank, every record as wide as
+  the header (checked by counting commas), no cell near the field size limit. Otherwise it returns None
+  and the Python path reads the file (and says what is wrong with it).
+- A cell is "fast" when it has the common spelling of its type (`12`, `4.5`, `true`, `2026-12-01`,
+  `2026-12-01T09:00:00Z`, `["a", "b"]`, an enum's value): a strict subset of what the cell converters
+  accept, for which polars' value equals theirs. Every other non-empty cell goes through the column's
+  converter; a row with a cell that fails is read again, whole, by the Python path (`_convert`), which
+  names its first failing cell.
+- Rows are assembled in source order through the same steps as the Python path: date-times in the row's
+  zone, the kept values, the identity's first row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from jo_cli.data.cells import CellError, kind_of, naive_datetime, show, to_datetime
+
+if TYPE_CHECKING:
+    from jo_cli.data.csv_reader import Reject, Row, TableReader, _Column, _Plan
+
+_INTEGER = r"^[+-]?[0-9]{1,18}$"
+_NUMBER = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+# The spellings `naive_datetime` reads with `fromisoformat` (a valid date checked apart): 16, 19 or 20 characters.
+_DATETIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9][Zz]?)?$"
+_JSON_SPACE = r"[ \t\n\r]*"
+_JSON_STRING = r'"[^"\\\x00-\x1f]*"'
+_STRING_ARRAY = (rf"^\[{_JSON_SPACE}({_JSON_STRING}({_JSON_SPACE},{_JSON_SPACE}{_JSON_STRING})*)?{_JSON_SPACE}\]$")
+_BOOLEANS = ["true", "false", "True", "False", "TRUE", "FALSE"]
+
+
+def read(path: Path, header: list[str], field_size_limit: int) -> pl.DataFrame | None:
+    """Every cell of `path` as strings (the header row as names), or None when the Python path must read it."""
+    width = len(header)
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if width < 2 or b"\0" in data or (b"\r" in data and data.count(b"\r") != data.count(b"\r\n")):
+        return None
+    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    commas = data.count(b",")
+    try:
+        frame = pl.read_csv(data, infer_schema=False, has_header=True, truncate_ragged_lines=False,
+                            quote_char='"')
+    except pl.exceptions.PolarsError:  # polars refuses the file: the Python path reads it and says why
+        return None
+    del data
+    if frame.columns != header or frame.height + 1 != lines:
+        return None
+    inside = frame.select(pl.all().str.count_matches(",", literal=True).sum()).row(0)
+    if commas != (width - 1) * lines + sum(name.count(",") for name in header) + sum(inside):
+        return None  # a record with fewer cells than the header (or a blank line)
+    longest = frame.select(pl.all().str.len_chars().max()).row(0)
+    if any(size is not None and size >= field_size_limit for size in longest):
+        return None
+    return frame
+
+
+def rows(reader: TableReader, plan: _Plan, frame: pl.DataFrame) -> Iterator[Row | Reject]:
+    """The items of `frame` in source order, exactly as `reader._convert` gives them record by record."""
+    from jo_cli.data.csv_reader import Reject, Row
+
+    needed = {column.index for column in plan.kept}
+    if plan.id_index is not None:
+        needed.add(plan.id_index)
+    if plan.datetimes and plan.zone_index is not None:
+        needed.add(plan.zone_index)
+    kept_datetimes = set(plan.datetimes)
+    suspects: set[int] = set()
+    values: list[Any] = []
+    for column in plan.columns:
+        cells = frame.to_series(column.index).replace("", None)
+        keep = column.index in needed
+        values.append(_column(column, cells, keep=keep, is_kept_datetime=column.index in kept_datetimes,
+                              suspects=suspects) if keep or column.convert is not None or column.is_datetime
+                      else None)
+    height = frame.height
+    flat = [values[column.index] for column in plan.flat]
+    dicts = [dict(zip(plan.flat_names, cells, strict=True)) for cells in zip(*flat, strict=True)] if flat \
+        else [{} for _ in range(height)]
+    _nest(dicts, [(path, values[index]) for index, path in plan.nested])
+    placed = {column.index: column.path for column in plan.kept}
+    datetimes = [(index, placed[index], values[index]) for index in plan.datetimes]
+    zones = values[plan.zone_index] if plan.zone_index is not None else None
+    identities = values[plan.id_index] if plan.id_index is not None else None
+    id_name = plan.names[plan.id_index] if plan.id_index is not None else None
+    first_lines = reader._first_lines
+    shown, zone, row_zone, names = reader.shown, reader.zone, reader._row_zone, plan.names
+    for number, row in enumerate(dicts):
+        line = number + 2
+        if number in suspects:
+            yield reader._convert(plan, line, ["" if cell is None else cell for cell in frame.row(number)])
+            continue
+        reader.read += 1
+        if datetimes:
+            here = zone if zones is None else row_zone(zones[number], line)
+            failure = None
+            for index, path, cells in datetimes:
+                cell = cells[number]
+                if cell is not None:
+                    try:
+                        _place(row, path, to_datetime(cell, here))
+                    except CellError as exc:
+                        failure = Reject(shown, line, names[index], str(exc))
+                        break
+            if failure is not None:
+                reader.rejected += 1
+                yield failure
+                continue
+        if identities is not None:
+            key = identities[number]
+            if key is None:
+                reader.rejected += 1
+                yield Reject(shown, line, id_name, "empty identity")
+                continue
+            earlier = first_lines.setdefault(key, line)
+            if earlier != line:
+                reader.rejected += 1
+                yield Reject(shown, line, id_name, f"repeats the identity {show(str(key))} of line {earlier} "
+                             "(the first row wins)")
+                continue
+        reader.accepted += 1
+        yield Row(line, row)
+
+
+def _nest(dicts: list[dict[str, Any]], nested: list[tuple[tuple[str, ...], list[Any]]]) -> None:
+    """Dotted columns into each row's nested mappings, in column order (as `_convert` places them)."""
+    for path, cells in nested:
+        if len(path) == 2:
+            head, leaf = path
+            for row, cell in zip(dicts, cells, strict=True):
+                inner = row.get(head)
+                if inner is None:
+                    inner = row[head] = {}
+                inner[leaf] = cell
+        else:
+            for row, cell in zip(dicts, cells, strict=True):
+                _place(row, path, cell)
+
+
+def _place(row: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    target = row
+    for part in path[:-1]:
+        target = target.setdefault(part, {})
+    target[path[-1]] = value
+
+
+def _column(column: _Column, cells: pl.Series, *, keep: bool, is_kept_datetime: bool,
+            suspects: set[int]) -> list[Any] | None:
+    """The column's values (when kept) with every cell checked: failing rows are added to `suspects`."""
+    fast, typed = _fast(column, cells, keep=keep, is_kept_datetime=is_kept_datetime)
+    present = cells.is_not_null()
+    slow = present if fast is None else present & ~fast.fill_null(False)
+    result: list[Any] | None = None
+    if keep:
+        if fast is None:
+            result = [None] * len(cells)
+        else:
+            result = pl.select(pl.when(fast.fill_null(False)).then(typed)).to_series().to_list() \
+                if typed is not cells else cells.to_list()
+    check = _check(column, is_kept_datetime=is_kept_datetime)
+    places = slow.arg_true().to_list()
+    if places:
+        for place, cell in zip(places, cells.gather(places).to_list(), strict=True):
+            try:
+                value = check(cell)
+            except CellError:
+                suspects.add(place)
+                continue
+            if result is not None:
+                result[place] = value
+    return result
+
+
+def _check(column: _Column, *, is_kept_datetime: bool) -> Callable[[str], Any]:
+    """What the Python path does to a cell before the row's zone is known: convert, or check a date-time."""
+    convert = column.convert
+    if column.is_datetime and not is_kept_datetime:
+        def check(cell: str) -> Any:
+            value = convert(cell) if convert is not None else cell
+            naive_datetime(cell)
+            return value
+
+        return check
+    return convert if convert is not None else _same
+
+
+def _same(cell: str) -> str:
+    return cell
+
+
+def _fast(column: _Column, cells: pl.Series, *, keep: bool,
+          is_kept_datetime: bool) -> tuple[pl.Series | None, pl.Series]:
+    """(which cells are fast, their typed values); None: no cell is, the converter reads them all."""
+    schema = column.schema if isinstance(column.schema, dict) else {}
+    kind, fmt = kind_of(schema), schema.get("format")
+    if "pattern" in schema and kind in ("string", None):
+        return None, cells
+    enum = schema.get("enum")
+    if enum is not None and not (isinstance(enum, list) and kind in ("string", None) and fmt is None):
+        return None, cells
+    if column.is_datetime:
+        if is_kept_datetime:
+            return _every(cells), cells  # converted with the row's zone as the rows are assembled
+        return _valid_date(cells.str.slice(0, 10), cells.str.contains(_DATETIME)), cells
+    if column.convert is None:
+        return _every(cells), cells
+    if isinstance(enum, list):
+        return cells.is_in([value for value in enum if isinstance(value, str)]), cells
+    if kind == "integer":
+        typed = cells.cast(pl.Int64, strict=False)
+        return cells.str.contains(_INTEGER) & typed.is_not_null(), typed
+    if kind == "number":
+        typed = cells.cast(pl.Float64, strict=False)
+        return cells.str.contains(_NUMBER) & typed.is_not_null() & typed.is_finite(), typed
+    if kind == "boolean":
+        return cells.is_in(_BOOLEANS), cells.str.to_lowercase() == "true"
+    if kind == "string" and fmt == "date":
+        dates = cells.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+        return _valid_date(cells, cells.str.contains(_DATE)), dates
+    if kind == "array" and not keep and "enum" not in schema:
+        items = schema.get("items")
+        if items is None or (isinstance(items, dict) and kind_of(items) == "string" and "format" not in items):
+            return cells.str.contains(_STRING_ARRAY), cells
+    return None, cells
+
+
+def _every(cells: pl.Series) -> pl.Series:
+    return cells.is_null() | cells.is_not_null()
+
+
+def _valid_date(text: pl.Series, shaped: pl.Series) -> pl.Series:
+    """`shaped` where `text` (YYYY-MM-DD) is a date Python accepts too (polars reads year 0)."""
+    dates = text.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+    return shaped & dates.is_not_null() & (dates.dt.year() >= 1)
