@@ -42,7 +42,10 @@ def _to_integer(cell: str) -> int:
     digits = cell[1:] if cell[0] in "+-" else cell
     if not (digits.isascii() and digits.isdigit()):
         raise CellError(f"{show(cell)} is not an integer")
-    return int(cell)
+    try:
+        return int(cell)
+    except ValueError:  # over Python's 4,300-digit conversion limit
+        raise CellError(f"{show(cell)} is an integer of {len(digits):,} digits: too long to read") from None
 
 
 def _to_number(cell: str) -> float:
@@ -108,12 +111,15 @@ def naive_datetime(cell: str) -> dt.datetime:
 def to_datetime(cell: str, zone: ZoneInfo) -> dt.datetime:
     """An aware UTC datetime; a wall time without offset is read in `zone` (gaps and folds as §8 says)."""
     value = naive_datetime(cell)
-    if value.tzinfo is None:
-        local = value.replace(tzinfo=zone)
-        if zone.utcoffset(local) != zone.utcoffset(value.replace(tzinfo=zone, fold=1)):
-            local = resolve_local(value, zone)
-        return local.astimezone(UTC)
-    return value if value.tzinfo is UTC else value.astimezone(UTC)
+    try:
+        if value.tzinfo is None:
+            local = value.replace(tzinfo=zone)
+            if zone.utcoffset(local) != zone.utcoffset(value.replace(tzinfo=zone, fold=1)):
+                local = resolve_local(value, zone)
+            return local.astimezone(UTC)
+        return value if value.tzinfo is UTC else value.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 on the wrong side of UTC
+        raise CellError(f"{show(cell)} is outside the date-times jo can place (years 1 to 9999 in UTC)") from None
 
 
 def _item_converter(schema: Any, zone: ZoneInfo) -> Callable[[Any], Any]:
@@ -131,7 +137,10 @@ def _item_converter(schema: Any, zone: ZoneInfo) -> Callable[[Any], Any]:
             raise CellError(f"has {show(json.dumps(item))}, not a {'number' if kind == 'number' else kind}")
         value: Any = item
         if kind == "number":
-            return float(value)
+            try:
+                return float(value)
+            except OverflowError:  # a JSON integer of hundreds of digits
+                raise CellError(f"has {show(json.dumps(item))}, a number too large to read") from None
         if fmt == "date":
             return _to_date(value)
         if fmt == "date-time":

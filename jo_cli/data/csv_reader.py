@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
@@ -74,7 +74,7 @@ def _undecodable_line(path: Path) -> tuple[int, str]:
     return 1, "an undecodable byte"  # pragma: no cover - the decoder and this scan agree
 
 
-def records(path: Path, *, shown: str, field_size_limit: int = 65536) -> Iterator[tuple[int, list[str]]]:
+def records(path: Path, *, shown: str, field_size_limit: int = 65536) -> Generator[tuple[int, list[str]], None, None]:
     """(first physical line, cells) for every non-blank record, header included; JoError for a file that
     cannot be trusted past some point (not UTF-8, NUL byte, unterminated quote, cell over the limit)."""
     _check_start(path, shown)
@@ -167,6 +167,7 @@ class TableReader:
         self.read = self.accepted = self.rejected = self.invalid_zones = 0
         self.warnings: list[Reject] = []
         self._zones: dict[str, ZoneInfo | None] = {}
+        self._first_lines: dict[Any, int] = {}  # while reading: each identity's first line
 
     def _columns(self, header: list[str], line: int) -> list[_Column]:
         where = f"{self.shown}:{line}"
@@ -226,19 +227,24 @@ class TableReader:
         if first is None:
             raise JoError(f"{self.shown}:1: the file is empty: a header row is required")
         plan = _Plan(self._columns(first[1], first[0]), self.keep, self.zone_field, self.identity)
-        self._first_lines: dict[Any, int] = {}
-        if self._wants_columnar():
-            from jo_cli.data import columnar
+        self._first_lines = {}
+        try:
+            if self._wants_columnar():
+                from jo_cli.data import columnar
 
-            table = columnar.read(self.path, first[1], self.field_size_limit)
-            if table is not None:
-                stream.close()
-                self.columnar_used = True
-                yield from columnar.rows(self, plan, table)
-                return
-        convert = self._convert
-        for line, record in stream:
-            yield convert(plan, line, record)
+                table = columnar.read(self.path, first[1], self.field_size_limit)
+                if table is not None:
+                    stream.close()
+                    self.columnar_used = True
+                    items = columnar.rows(self, plan, table)
+                    del table  # the rows' generator frees the cells as soon as it has typed them
+                    yield from items
+                    return
+            convert = self._convert
+            for line, record in stream:
+                yield convert(plan, line, record)
+        finally:
+            self._first_lines = {}  # a million identities' first lines are not kept past the read
 
     def _wants_columnar(self) -> bool:
         if self.columnar is not None:
