@@ -255,7 +255,9 @@ def _report(journey: Journey, counts: JourneyCounts, store: ShowingStore, delive
                               "queued": at_step.queued, "excluded": _nonzero(at_step.excluded)}
         else:
             steps[step_id] = {"entered": at_step.entered, "errors": at_step.errors, "paths": dict(at_step.paths)}
-    rows = {identity: index for index, identity in enumerate(profiles.identities())}
+    sent_to = {message["profile"] for message in delivery.messages}
+    rows = {identity: index for index, identity in enumerate(profiles.identities()) if identity in sent_to} \
+        if sent_to else {}
     order = {step_id: index for index, step_id in enumerate(journey.steps)}
     messages = sorted(delivery.messages, key=lambda m: (m["at"], rows.get(m["profile"], 0), order.get(m["step"], 0)))
     return {

@@ -60,6 +60,10 @@ class Engine:
         self._jumps: list[tuple[Journey, str, dict[str, Any], dt.datetime]] = []
         self._fires: dict[str, list[dt.datetime]] = {}
         self._ends: dict[tuple[str, int | None], dt.datetime] = {}
+        # The hot path of every entry and wake-up (ports are fixed for the engine's life).
+        self._row = ports.profiles.get
+        self._overlay = ports.store.overlay
+        self._zone = ports.profiles.zone
 
     # ------------------------------------------------------------ the timeline
 
@@ -129,10 +133,10 @@ class Engine:
     def view(self, identity: str) -> dict[str, Any] | None:
         """The profile as steps read it: the source row, with update-profile's overlay where the source
         still holds the value it had when the overlay was written (§6.4)."""
-        row = self.ports.profiles.get(identity)
+        row = self._row(identity)
         if row is None:
             return None
-        overlay = self.ports.store.overlay(identity)
+        overlay = self._overlay(identity)
         if not overlay:
             return row
         merged = _deep_copy(row)
@@ -150,7 +154,7 @@ class Engine:
     def _load(self, instance: Instance, journey: Journey) -> bool:
         """Read the profile for a run of `instance`; False when it is gone from the source."""
         instance.data = self.view(instance.profile)
-        instance.zone = self.ports.profiles.zone(instance.profile) if journey.use_profile_timezone else None
+        instance.zone = self._zone(instance.profile) if journey.use_profile_timezone else None
         return instance.data is not None
 
     # ------------------------------------------------------------ entries (§6.2)
@@ -181,7 +185,7 @@ class Engine:
                             entry=(history[0] if history else 0) + 1, entered_at=at, event=event)
         store.start(instance)
         instance.data = data
-        instance.zone = self.ports.profiles.zone(identity) if journey.use_profile_timezone else None
+        instance.zone = self._zone(identity) if journey.use_profile_timezone else None
         return instance
 
     def _enter_all(self, journey: Journey, identities: Iterable[str], at: dt.datetime,

@@ -57,8 +57,9 @@ class MemoryStore:
         self.counters: dict[str, int] = {}
         self.overlays: dict[str, dict[str, tuple[Any, Any]]] = {}
         self._seq = 0
-        self._active: dict[tuple[str, str], Instance] = {}
-        self._history: dict[tuple[str, str], tuple[int, dt.datetime]] = {}
+        # By journey, then profile (no key tuple per profile: a fire enters a million).
+        self._active: dict[str, dict[str, Instance]] = {}
+        self._history: dict[str, dict[str, tuple[int, dt.datetime]]] = {}
         self._buckets: dict[bool, dict[dt.datetime, list[tuple[int, int, Instance]]]] = {True: {}, False: {}}
         self._times: dict[bool, list[dt.datetime]] = {True: [], False: []}  # heaps of the buckets' times
         self._parkings: dict[int, int] = {}  # instance seq -> the token of its current parking
@@ -76,18 +77,25 @@ class MemoryStore:
         return self._seq
 
     def history(self, journey: str, profile: str) -> tuple[int, dt.datetime] | None:
-        return self._history.get((journey, profile))
+        by_profile = self._history.get(journey)
+        return None if by_profile is None else by_profile.get(profile)
 
     def active(self, journey: str, profile: str) -> Instance | None:
-        return self._active.get((journey, profile))
+        by_profile = self._active.get(journey)
+        return None if by_profile is None else by_profile.get(profile)
 
     def active_in(self, journey: str) -> list[Instance]:
-        return sorted((i for (j, _), i in self._active.items() if j == journey), key=lambda i: i.seq)
+        return sorted(self._active.get(journey, {}).values(), key=lambda i: i.seq)
 
     def start(self, instance: Instance) -> None:
         self.instances.append(instance)
-        self._active[instance.journey, instance.profile] = instance
-        self._history[instance.journey, instance.profile] = (instance.entry, instance.entered_at)
+        journey = instance.journey
+        active = self._active.get(journey)
+        if active is None:
+            active = self._active[journey] = {}
+            self._history[journey] = {}
+        active[instance.profile] = instance
+        self._history[journey][instance.profile] = (instance.entry, instance.entered_at)
 
     def save(self, instance: Instance) -> None:
         at, kind = instance.wake_at, instance.wake_kind
@@ -103,7 +111,9 @@ class MemoryStore:
             bucket.append((instance.seq, token, instance))
 
     def finish(self, instance: Instance) -> None:
-        self._active.pop((instance.journey, instance.profile), None)
+        active = self._active.get(instance.journey)
+        if active is not None:
+            active.pop(instance.profile, None)
 
     def _valid(self, at: dt.datetime, seq: int, token: int, instance: Instance) -> bool:
         """Still parked as this entry says (not moved on, parked again or ended since)."""
