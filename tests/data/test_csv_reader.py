@@ -275,3 +275,25 @@ def test_keep_holds_only_those_fields_but_checks_every_cell(tmp_path: Path) -> N
     assert [(r.line, r.column) for r in rows if isinstance(r, Reject)] == [(3, "n"), (5, "t")]
     only_nested = read(tmp_path, content, keep=frozenset({"consent"}))
     assert next(r.values for r in only_nested if isinstance(r, Row)) == {"consent": {"email": True, "sms": False}}
+
+
+@pytest.mark.parametrize(("header", "cell", "reason"), [
+    ("n", "9" * 5000, "is an integer of 5,000 digits: too long to read"),
+    ("t", "0001-01-01T00:00:00", "is outside the date-times jo can place (years 1 to 9999 in UTC)"),
+    ("t", "9999-12-31T23:59:59-01:00", "is outside the date-times jo can place (years 1 to 9999 in UTC)"),
+    ("x", "1" * 300, None),  # 300 digits are a finite float: read
+], ids=["integer-over-4300-digits", "year-1-in-paris", "year-9999-west-of-utc", "number-of-300-digits"])
+def test_cells_python_cannot_convert_are_rejects_not_crashes(tmp_path: Path, header: str, cell: str,
+                                                             reason: str | None) -> None:
+    items = read(tmp_path, f"id,{header}\np1,{cell}\np2,\n")
+    assert [item.line for item in items if isinstance(item, Row)] == ([3] if reason else [2, 3])
+    if reason:
+        assert rejects(items) == [f"p.csv:2: {header}: `{cell[:59]}…` {reason}" if len(cell) > 60
+                                  else f"p.csv:2: {header}: `{cell}` {reason}"]
+
+
+def test_a_json_integer_too_large_for_a_number_list_is_a_reject(tmp_path: Path) -> None:
+    schema = {"type": "object", "properties": {"id": {"type": "string"},
+                                               "scores": {"type": "array", "items": {"type": "number"}}}}
+    items = read(tmp_path, 'id,scores\np1,"[' + "9" * 400 + ']"\n', schema)
+    assert len(rejects(items)) == 1 and "a number too large to read" in rejects(items)[0]
