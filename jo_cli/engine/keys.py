@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 
 def key_part(value: object) -> str:
     """One component, with `%` and `:` percent-encoded so that the parts split back unambiguously."""
@@ -14,3 +16,13 @@ def key_part(value: object) -> str:
 def journey_message_key(journey: str, profile: str, entry: int, step: str) -> str:
     """`journey:ID:PROFILE:ENTRY:STEP`; entry numbers per (journey, profile) never restart."""
     return f"journey:{key_part(journey)}:{key_part(profile)}:{entry}:{key_part(step)}"
+
+
+def journey_message_keys(journey: str, step: str) -> Callable[[str, int], str]:
+    """`journey_message_key` for one step's messages: (profile, entry) -> key, the fixed parts encoded once."""
+    head, tail = f"journey:{key_part(journey)}:", f":{key_part(step)}"
+
+    def key(profile: str, entry: int) -> str:
+        return f"{head}{key_part(profile)}:{entry}{tail}"
+
+    return key

@@ -244,23 +244,28 @@ class MemoryStore:
                 tuple(sorted(self._members.items())), tuple(self.queued))
 
 
-_UNKNOWN_ZONE: Any = object()
 
 
 class MemoryProfiles:
-    """Profiles held in memory, in source row order."""
+    """Profiles held in memory, in source row order.
 
-    def __init__(self, rows: Mapping[str, dict[str, Any]], zones: Mapping[str, ZoneInfo] | None = None) -> None:
+    A profile's zone is `zones[identity]`, or (read from a CSV with a zone field) the zone its row names:
+    looked up through the row just read rather than in a second million-entry mapping.
+    """
+
+    def __init__(self, rows: Mapping[str, dict[str, Any]], zones: Mapping[str, ZoneInfo] | None = None, *,
+                 zone_field: str | None = None, named: Mapping[Any, ZoneInfo | None] | None = None) -> None:
         self.rows = dict(rows)
         self.zones = dict(zones or {})
+        self.zone_field = zone_field
+        self._named: dict[Any, ZoneInfo | None] = dict(named or {})  # zone name -> zone (None: invalid)
 
     @classmethod
     def from_rows(cls, rows: Iterable[Row | Any], *, identity: str, zone_field: str | None = None,
                   on_reject: Callable[[Any], None] | None = None) -> MemoryProfiles:
         """From a `TableReader`'s rows; rejects (they are `unknown_profile`) go to `on_reject`."""
         values: dict[str, dict[str, Any]] = {}
-        zones: dict[str, ZoneInfo] = {}
-        known: dict[str, ZoneInfo | None] = {}
+        named: dict[Any, ZoneInfo | None] = {}
         for row in rows:
             if type(row) is not Row:
                 if on_reject is not None:
@@ -270,14 +275,11 @@ class MemoryProfiles:
             key = data[identity]
             key = key if type(key) is str else str(key)
             values[key] = data
-            name = data.get(zone_field) if zone_field else None
-            if name is not None:
-                zone = known.get(name, _UNKNOWN_ZONE)
-                if zone is _UNKNOWN_ZONE:
-                    zone = known[name] = schedule.load_zone(name) if isinstance(name, str) else None
-                if zone is not None:
-                    zones[key] = zone
-        return cls(values, zones)
+            if zone_field:
+                name = data.get(zone_field)
+                if name is not None and name not in named:
+                    named[name] = schedule.load_zone(name) if isinstance(name, str) else None
+        return cls(values, zone_field=zone_field, named=named)
 
     def get(self, identity: str) -> dict[str, Any] | None:
         return self.rows.get(identity)
@@ -286,7 +288,15 @@ class MemoryProfiles:
         return self.rows.keys()
 
     def zone(self, identity: str) -> ZoneInfo | None:
-        return self.zones.get(identity)
+        if self.zone_field is None:
+            return self.zones.get(identity)
+        row = self.rows.get(identity)
+        name = row.get(self.zone_field) if row is not None else None
+        if name is None:
+            return None
+        if name not in self._named:  # a row changed since it was read
+            self._named[name] = schedule.load_zone(name) if isinstance(name, str) else None
+        return self._named[name]
 
 
 class Audiences:
@@ -382,7 +392,10 @@ class MemoryRuleCounters:
     created: dict[str, list[tuple[dt.datetime, str]]] = field(default_factory=dict)
 
     def count(self, profile: str, channels: frozenset[str], *, after: dt.datetime, until: dt.datetime) -> int:
-        return sum(1 for at, channel in self.created.get(profile, ()) if after < at <= until and channel in channels)
+        created = self.created.get(profile)
+        if not created:
+            return 0
+        return sum(1 for at, channel in created if after < at <= until and channel in channels)
 
     def add(self, profile: str, channel: str, at: dt.datetime) -> None:
         bisect.insort(self.created.setdefault(profile, []), (at, channel))

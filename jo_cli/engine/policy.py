@@ -19,7 +19,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from jo_cli import durations, schedule
-from jo_cli.engine.model import DAYS, field_value
+from jo_cli.engine.model import DAYS
 from jo_cli.engine.ports import Decision, MessageRequest, RuleCounters
 from jo_cli.errors import JoError
 from jo_cli.expr.runtime import resolve_local
@@ -136,6 +136,23 @@ def _quiet_hours(spec: Mapping[str, Any], where: str) -> QuietHours:
 RenderHook = Callable[[MessageRequest, dict[str, Any]], "str | None"]
 
 
+@dataclass(frozen=True, slots=True)
+class _StepPlan:
+    step: Any  # kept, so that the id the plan is filed under stays this step's
+    marketing: bool
+    consent: tuple[str, ...] | None  # the consent field's path (marketing messages only)
+    address: tuple[str, ...] | None
+    caps: tuple[Cap, ...]  # the rule set's caps counting this step's channel
+    quiet: QuietHours | None
+
+
+def _field(data: Any, path: tuple[str, ...]) -> Any:
+    """`field_value` with the dotted name split once."""
+    for part in path:
+        data = data.get(part) if isinstance(data, dict) else None
+    return data
+
+
 class Policy:
     """The project's channels and rule sets applied to each message request (the engine's MessagePolicy).
 
@@ -159,36 +176,51 @@ class Policy:
         self.status = status
         self.keep = keep
         self._releases: dict[tuple[int, ZoneInfo, dt.datetime], Any] = {}
+        self._plans: dict[tuple[int, str | None], _StepPlan] = {}
 
     def rule_set(self, request: MessageRequest) -> RuleSet | None:
         name = request.rules or "default"
         return self.rule_sets.get(name)
 
-    def decide(self, request: MessageRequest) -> Decision:
-        step, instance = request.step, request.instance
+    def _plan(self, request: MessageRequest) -> _StepPlan:
+        """What does not change between the messages of one step under one rule set, worked out once."""
+        step = request.step
         channel = self.channels.get(step.channel) or Channel(step.channel, None, None)
         marketing = step.category != "transactional"
+        rules = self.rule_set(request) if marketing else None
+        return _StepPlan(step, marketing,
+                         tuple(channel.consent.split(".")) if marketing and channel.consent else None,
+                         tuple(channel.address.split(".")) if channel.address else None,
+                         tuple(cap for cap in rules.caps if step.channel in cap.channels) if rules else (),
+                         rules.quiet_hours if rules else None)
+
+    def decide(self, request: MessageRequest) -> Decision:
+        step, instance = request.step, request.instance
+        plan = self._plans.get((id(step), request.rules))
+        if plan is None or plan.step is not step:
+            plan = self._plans[id(step), request.rules] = self._plan(request)
         profile = instance.data
-        if marketing and channel.consent and field_value(profile, channel.consent) is False:
+        if plan.consent is not None and _field(profile, plan.consent) is False:
             return _NO_CONSENT
-        address = field_value(profile, channel.address) if channel.address else None
+        address = _field(profile, plan.address) if plan.address is not None else None
         if address is None or address == "":
             return _NO_ADDRESS
-        rules = self.rule_set(request) if marketing else None
-        if rules is not None:
-            for cap in rules.caps:
-                if step.channel in cap.channels and self.counters.count(
-                        instance.profile, cap.channels, after=request.at - cap.per, until=request.at) >= cap.max:
+        marketing = plan.marketing
+        if marketing:
+            at = request.at
+            for cap in plan.caps:
+                if self.counters.count(instance.profile, cap.channels, after=at - cap.per, until=at) >= cap.max:
                     return _CAPPED
-            quiet = rules.quiet_hours
+            quiet = plan.quiet
             if quiet is not None:
-                zone = quiet.zone or self.zone_of(instance.profile) or self.project_zone
-                key = (id(quiet), zone, request.at)  # a wave asks at one time: one answer per zone
+                # The instance's zone, when its journey reads it, is the profile's (and at hand).
+                zone = quiet.zone or instance.zone or self.zone_of(instance.profile) or self.project_zone
+                key = (id(quiet), zone, at)  # a wave asks at one time: one answer per zone
                 release = self._releases.get(key, _UNKNOWN)
                 if release is _UNKNOWN:
                     if len(self._releases) > 10_000:
                         self._releases.clear()
-                    release = self._releases[key] = quiet.release(request.at, zone)
+                    release = self._releases[key] = quiet.release(at, zone)
                 if release is not None:
                     if quiet.handling == "discard":
                         return Decision("excluded", reason="quiet_hours", exit="quiet_hours")

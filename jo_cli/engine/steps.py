@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from jo_cli.engine.keys import journey_message_key
+from jo_cli.engine.keys import journey_message_key, journey_message_keys
 from jo_cli.engine.model import INSTANCE_LIFETIME, Journey, Path, Step
 from jo_cli.engine.ports import Instance, MessageRequest, WakeKind
 from jo_cli.expr.compile import EvalFailure
@@ -318,8 +318,9 @@ def _wait_for_event(wave: Wave, step: Step, batch: list[Instance]) -> None:
 
 def _message(wave: Wave, step: Step, batch: list[Instance]) -> None:
     journey, engine = wave.journey, wave.engine
+    message_key = journey_message_keys(journey.id, step.id)
     for instance in batch:
-        key = journey_message_key(journey.id, instance.profile, instance.entry, step.id)
+        key = message_key(instance.profile, instance.entry)
         released = instance.seq in wave.released
         wave.released.discard(instance.seq)
         request = MessageRequest(key=key, journey=journey.id, version=journey.version, step=step,

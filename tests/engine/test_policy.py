@@ -15,7 +15,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from jo_cli.engine.keys import journey_message_key, journey_message_keys
 from jo_cli.engine.memory import MemoryProfiles, MemoryRuleCounters
 from jo_cli.engine.model import Journey
 from jo_cli.engine.policy import Policy, RenderHook, channels_of, rule_sets_of
@@ -757,3 +760,9 @@ steps:
                _policy(WEEKLY_ONE, render=_fail_step("broken")))
     assert [(s, o, d) for s, _, o, d in _trail(sim)] == [("broken", "excluded", "render_error"),
                                                          ("email", "sent", None)]
+
+
+@given(journey=st.text(min_size=1, max_size=8), step=st.text(min_size=1, max_size=8),
+       profile=st.text(min_size=1, max_size=8), entry=st.integers(min_value=1, max_value=10**6))
+def test_a_steps_key_maker_gives_the_message_key(journey: str, step: str, profile: str, entry: int) -> None:
+    assert journey_message_keys(journey, step)(profile, entry) == journey_message_key(journey, profile, entry, step)
