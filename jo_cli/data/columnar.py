@@ -42,7 +42,8 @@ _JSON_SPACE = r"[ \t\n\r]*"
 _JSON_STRING = r'"[^"\\\x00-\x1f]*"'
 _STRING_ARRAY = (rf"^\[{_JSON_SPACE}({_JSON_STRING}({_JSON_SPACE},{_JSON_SPACE}{_JSON_STRING})*)?{_JSON_SPACE}\]$")
 _BOOLEANS = ["true", "false", "True", "False", "TRUE", "FALSE"]
-SLICE = 1 << 16  # rows made into Python values at a time
+WRITTEN = 1 << 16  # rows written back at a time by the `_canonical` check
+SLICE = 1 << 12  # rows made into Python values at a time: few enough that the collector finds them young
 
 
 def read(path: Path, header: list[str], field_size_limit: int) -> pl.DataFrame | None:
@@ -70,17 +71,22 @@ def read(path: Path, header: list[str], field_size_limit: int) -> pl.DataFrame |
 def _canonical(frame: pl.DataFrame, data: bytes) -> bool:
     """Whether `frame` written back is `data`: the file is quoted only where needed, so the csv module reads
     the same cells (polars reads some malformed quoting, like `a"b, c"d` or `""a""`, that the csv module
-    splits or refuses), and no record is shorter than the header (polars would pad it)."""
+    splits or refuses), and no record is shorter than the header (polars would pad it). Written and
+    compared `WRITTEN` rows at a time."""
     ending = "\r\n" if b"\r\n" in data else "\n"
-    written = io.BytesIO()
-    frame.write_csv(written, include_header=True, line_terminator=ending, quote_style="necessary", null_value="")
     view = memoryview(data)
-    if data.startswith(b"\xef\xbb\xbf"):
-        view = view[3:]
-    buffer = written.getbuffer()
-    if not data.endswith(b"\n"):
-        buffer = buffer[:-len(ending)]
-    return buffer == view
+    position = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    for start in range(0, max(frame.height, 1), WRITTEN):  # once at least: the header
+        written = io.BytesIO()
+        frame.slice(start, WRITTEN).write_csv(written, include_header=start == 0, line_terminator=ending,
+                                              quote_style="necessary", null_value="")
+        chunk = written.getvalue()
+        if start + WRITTEN >= frame.height and not data.endswith(b"\n"):
+            chunk = chunk[:-len(ending)]
+        if view[position:position + len(chunk)] != chunk:
+            return False
+        position += len(chunk)
+    return position == len(data)
 
 
 def rows(reader: TableReader, plan: _Plan, frame: pl.DataFrame) -> Iterator[Row | Reject]:
