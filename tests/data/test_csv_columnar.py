@@ -597,3 +597,13 @@ def test_the_written_back_check_compares_chunk_by_chunk(tmp_path: Path, rows: in
         assert same_both_ways(path, schema) is whole
     canonical = not any(word in content for word in ('""b""', '"c"\n', "p3\n", "\n\n"))
     assert whole is canonical
+
+
+def test_a_kept_text_column_of_few_values_shares_one_string_per_value(tmp_path: Path) -> None:
+    schema = build_schema({"id": {"type": "string"}, "tier": {"type": "string"}})
+    path = write(tmp_path, "id,tier\n" + "".join(f"p{i},{'gold' if i % 3 else 'silver'}\n" for i in range(300)))
+    reader = TableReader(path, schema, shown="p.csv", identity="id", zone=PARIS, columnar=True)
+    rows = [item for item in reader if isinstance(item, Row)]
+    assert reader.columnar_used and len(rows) == 300
+    assert len({id(row.values["tier"]) for row in rows}) == 2  # one "gold" and one "silver" for 300 rows
+    assert len({id(row.values["id"]) for row in rows}) == 300
