@@ -229,9 +229,8 @@ class TableReader:
         plan = _Plan(self._columns(first[1], first[0]), self.keep, self.zone_field, self.identity)
         self._first_lines = {}
         try:
-            if self._wants_columnar():
-                from jo_cli.data import columnar
-
+            columnar = _columnar() if self._wants_columnar() else None
+            if columnar is not None:
                 table = columnar.read(self.path, first[1], self.field_size_limit)
                 if table is not None:
                     stream.close()
@@ -301,6 +300,15 @@ class TableReader:
                               f"{show(str(key))} of line {earlier} (the first row wins)")
         self.accepted += 1
         return Row(line, values)
+
+
+def _columnar() -> Any:
+    """The columnar module, or None where polars cannot be imported (the csv module reads everything then)."""
+    try:
+        from jo_cli.data import columnar
+    except ImportError:
+        return None
+    return columnar
 
 
 class _Plan:

@@ -607,3 +607,15 @@ def test_a_kept_text_column_of_few_values_shares_one_string_per_value(tmp_path: 
     assert reader.columnar_used and len(rows) == 300
     assert len({id(row.values["tier"]) for row in rows}) == 2  # one "gold" and one "silver" for 300 rows
     assert len({id(row.values["id"]) for row in rows}) == 300
+
+
+def test_without_polars_the_python_path_reads_everything(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import jo_cli.data
+
+    path = write(tmp_path, SMALL)
+    monkeypatch.delattr(jo_cli.data, "columnar", raising=False)  # as if never imported
+    with mock.patch.dict(sys.modules, {"polars": None, "jo_cli.data.columnar": None}):
+        reader = TableReader(path, SMALL_SCHEMA, shown="p.csv", identity="id", zone=PARIS, columnar=True)
+        items = list(reader)
+    assert reader.columnar_used is False
+    assert items == outcome(path, SMALL_SCHEMA, False)[0].items
