@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from jo_cli import durations, schedule
+from jo_cli.data.cells import show
 from jo_cli.data.csv_reader import Reject, count_rejects
 from jo_cli.data.events import Event, EventCounts, counted
 from jo_cli.engine.memory import (
@@ -113,6 +114,7 @@ class DryRun:
     journey: Journey
     report: dict[str, Any]  # §7.1's JSON object, datetimes formatted
     state: tuple[Any, ...] = ()  # the store and the profiles, for a caller that would rather not free them
+    warnings: tuple[str, ...] = ()  # what was read with a fallback (an invalid zone), for stderr
 
 
 def dry_run(inputs: ProjectInputs, journey_id: str, options: DryRunOptions, *, wall_now: dt.datetime,
@@ -164,7 +166,20 @@ def dry_run(inputs: ProjectInputs, journey_id: str, options: DryRunOptions, *, w
                            discards=store.discards)
     report = _report(journey, counts, store, delivery, profiles, reader, event_counts, rejects,
                      now=now, horizon=horizon, rendered="all" if options.render_all else "shown")
-    return DryRun(journey, report, (store, profiles, engine))
+    return DryRun(journey, report, (store, profiles, engine), _zone_warnings(reader, profiles))
+
+
+def _zone_warnings(reader: Any, profiles: MemoryProfiles) -> tuple[str, ...]:
+    """§5.1: a row naming an invalid zone is read in the project zone "with a warning": the first few rows,
+    then how many more."""
+    zone = reader.zone.key
+    lines = [f"{reader.shown}:{line}: {reader.zone_field}: invalid zone {show(str(name))}: read in the project "
+             f"zone {zone}" for line, name in profiles.invalid_zone_rows]
+    more = profiles.invalid_zones - len(lines)
+    if more > 0:
+        lines.append(f"{reader.shown}: {more:,} more row{'s' if more != 1 else ''} with an invalid zone, read in "
+                     f"the project zone {zone}")
+    return tuple(lines)
 
 
 def _counted(reader: Any, progress: Callable[[int], None] | None) -> Any:

@@ -78,6 +78,8 @@ def dry_run_command(
     from jo_cli.cli.app import KEEP_UNTIL_EXIT
 
     KEEP_UNTIL_EXIT.append(result)
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}", err=True)
     if output_format is Format.json:
         typer.echo(json.dumps(result.report, indent=2, ensure_ascii=False))
     else:

@@ -246,6 +246,9 @@ class MemoryStore:
 
 
 
+KEPT_INVALID_ZONES = 5
+
+
 class MemoryProfiles:
     """Profiles held in memory, in source row order.
 
@@ -259,6 +262,8 @@ class MemoryProfiles:
         self.zones = dict(zones or {})
         self.zone_field = zone_field
         self._named: dict[Any, ZoneInfo | None] = dict(named or {})  # zone name -> zone (None: invalid)
+        self.invalid_zones = 0  # rows naming an invalid zone (their profile has none: the caller's default)
+        self.invalid_zone_rows: list[tuple[int, Any]] = []  # the first ones' (line, zone name)
 
     @classmethod
     def from_rows(cls, rows: Iterable[Row | Any], *, identity: str, zone_field: str | None = None,
@@ -266,6 +271,8 @@ class MemoryProfiles:
         """From a `TableReader`'s rows; rejects (they are `unknown_profile`) go to `on_reject`."""
         values: dict[str, dict[str, Any]] = {}
         named: dict[Any, ZoneInfo | None] = {}
+        invalid: list[tuple[int, Any]] = []  # (line, zone name) of the first rows naming an invalid zone
+        invalid_count = 0
         for row in rows:
             if type(row) is not Row:
                 if on_reject is not None:
@@ -277,9 +284,16 @@ class MemoryProfiles:
             values[key] = data
             if zone_field:
                 name = data.get(zone_field)
-                if name is not None and name not in named:
-                    named[name] = schedule.load_zone(name) if isinstance(name, str) else None
-        return cls(values, zone_field=zone_field, named=named)
+                if name is not None:
+                    if name not in named:
+                        named[name] = schedule.load_zone(name) if isinstance(name, str) else None
+                    if named[name] is None:
+                        invalid_count += 1
+                        if len(invalid) < KEPT_INVALID_ZONES:
+                            invalid.append((row.line, name))
+        profiles = cls(values, zone_field=zone_field, named=named)
+        profiles.invalid_zones, profiles.invalid_zone_rows = invalid_count, invalid
+        return profiles
 
     def get(self, identity: str) -> dict[str, Any] | None:
         return self.rows.get(identity)

@@ -204,3 +204,27 @@ def test_as_a_process_the_whole_output_arrives_and_the_exit_code_is_kept() -> No
     assert json.loads(ran.stdout)["id"] == "re-engagement"
     bad = subprocess.run([*args, "--for", "P1M"], cwd=REPO, capture_output=True, text=True, check=False)
     assert bad.returncode == 2 and "--for" in bad.stderr
+
+
+def test_invalid_zones_are_read_in_the_project_zone_with_a_warning(run_jo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    project = _copy_demo(tmp_path)
+    profiles = project / "data" / "profiles.csv"
+    lines = profiles.read_text(encoding="utf-8").splitlines(keepends=True)
+    zone_index = lines[0].split(",").index("timezone")
+    for number in range(1, 8):  # seven rows name a zone that does not exist
+        cells = lines[number].split(",")
+        cells[zone_index] = "Mars/Olympus"
+        lines[number] = ",".join(cells)
+    profiles.write_text("".join(lines), encoding="utf-8")
+    ran = dry_run(run_jo, "welcome-series", "--format", "json", cwd=project)
+    assert ran.code == 0
+    json.loads(ran.out)  # the JSON on stdout stays whole
+    warnings = ran.err.splitlines()
+    assert warnings[:5] == [f"warning: data/profiles.csv:{line}: timezone: invalid zone `Mars/Olympus`: read in the "
+                            "project zone Europe/Paris" for line in range(2, 7)]
+    # ... and the demo's own row 307 (`Mars/Olympus` too)
+    assert warnings[5:] == ["warning: data/profiles.csv: 3 more rows with an invalid zone, read in the project "
+                            "zone Europe/Paris"]
+    demo = dry_run(run_jo, "welcome-series", "--format", "json", cwd=REPO)
+    assert demo.err.splitlines() == ["warning: data/profiles.csv:307: timezone: invalid zone `Mars/Olympus`: read "
+                                     "in the project zone Europe/Paris"]

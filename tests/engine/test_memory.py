@@ -22,6 +22,7 @@ def test_zones_come_from_the_zone_field_of_each_row() -> None:
     assert profiles.zone("b") is None  # an invalid zone: the caller's default applies
     assert profiles.zone("c") is None
     assert profiles.zone("nobody") is None
+    assert (profiles.invalid_zones, profiles.invalid_zone_rows) == (1, [(3, "Mars/Olympus")])  # for the warning
 
 
 def test_a_row_that_changes_its_zone_is_read_again() -> None:
