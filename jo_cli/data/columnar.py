@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from jo_cli.data.cells import CellError, kind_of, naive_datetime, show, to_datetime
+from jo_cli.data.cells import CellError, kind_of, naive_datetime, to_datetime
 
 if TYPE_CHECKING:
     from jo_cli.data.csv_reader import Reject, Row, TableReader, _Plan
@@ -111,7 +111,7 @@ def rows(reader: TableReader, plan: _Plan, frame: pl.DataFrame) -> Iterator[Row 
 
 def _slice(reader: TableReader, plan: _Plan, frame: pl.DataFrame, columns: list[_Column | None], start: int,
            size: int) -> Iterator[Row | Reject]:
-    from jo_cli.data.csv_reader import Reject, Row
+    from jo_cli.data.csv_reader import Reject
 
     suspects: set[int] = set()
     values: list[Any] = [None if column is None else column.values(start, size, suspects) for column in columns]
@@ -124,9 +124,7 @@ def _slice(reader: TableReader, plan: _Plan, frame: pl.DataFrame, columns: list[
     datetimes = [(index, placed[index], values[index]) for index in plan.datetimes]
     zones = values[plan.zone_index] if plan.zone_index is not None else None
     identities = values[plan.id_index] if plan.id_index is not None else None
-    id_name = plan.names[plan.id_index] if plan.id_index is not None else None
-    first_lines = reader._first_lines
-    shown, zone, row_zone, names = reader.shown, reader.zone, reader._row_zone, plan.names
+    shown, zone, row_zone, names, admit = reader.shown, reader.zone, reader._row_zone, plan.names, reader._admit
     for number, row in enumerate(dicts):
         line = start + number + 2
         if number in failed:
@@ -148,20 +146,7 @@ def _slice(reader: TableReader, plan: _Plan, frame: pl.DataFrame, columns: list[
                 reader.rejected += 1
                 yield failure
                 continue
-        if identities is not None:
-            key = identities[number]
-            if key is None:
-                reader.rejected += 1
-                yield Reject(shown, line, id_name, "empty identity")
-                continue
-            earlier = first_lines.setdefault(key, line)
-            if earlier != line:
-                reader.rejected += 1
-                yield Reject(shown, line, id_name, f"repeats the identity {show(str(key))} of line {earlier} "
-                             "(the first row wins)")
-                continue
-        reader.accepted += 1
-        yield Row(line, row)
+        yield admit(plan, line, None if identities is None else identities[number], row)
 
 
 def _dicts(kept: list[tuple[tuple[str, ...], list[Any]]], height: int) -> list[dict[str, Any]]:
