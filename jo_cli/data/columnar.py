@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import functools
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -105,19 +105,30 @@ def rows(reader: TableReader, plan: _Plan, frame: pl.DataFrame) -> Iterator[Row 
                        is_kept_datetime=column.index in kept_datetimes)
                if column.index in needed or column.convert is not None or column.is_datetime else None
                for column in plan.columns]
+    mostly_failing = False
     for start in range(0, frame.height, SLICE):
-        yield from _slice(reader, plan, frame, columns, start, min(SLICE, frame.height - start))
+        size = min(SLICE, frame.height - start)
+        if mostly_failing:  # a file of bad rows (a wrong schema, say): checking cells twice would not pay
+            for number, record in enumerate(frame.slice(start, size).rows()):
+                yield reader._convert(plan, start + number + 2, ["" if cell is None else cell for cell in record])
+            continue
+        failing = yield from _slice(reader, plan, frame, columns, start, size)
+        mostly_failing = failing * 2 > size
 
 
 def _slice(reader: TableReader, plan: _Plan, frame: pl.DataFrame, columns: list[_Column | None], start: int,
-           size: int) -> Iterator[Row | Reject]:
+           size: int) -> Generator[Row | Reject, None, int]:
+    """The items of rows `start`..`start + size`; returns how many rows `_convert` had to read again."""
     from jo_cli.data.csv_reader import Reject
 
     suspects: set[int] = set()
     values: list[Any] = [None if column is None else column.values(start, size, suspects) for column in columns]
-    part = frame.slice(start, size)
-    failed = {number: ["" if cell is None else cell for cell in part.row(number)] for number in suspects}
-    del part
+    failed: dict[int, list[str]] = {}
+    if suspects:  # their records, as the csv module gives them, for `_convert` (one gather, not a row each)
+        numbers = sorted(suspects)
+        records = frame.slice(start, size)[numbers].rows()
+        failed = {number: ["" if cell is None else cell for cell in record]
+                  for number, record in zip(numbers, records, strict=True)}
     dicts = _dicts([(column.path, values[column.index]) for column in plan.flat]
                    + [(path, values[index]) for index, path in plan.nested], size)
     placed = {column.index: column.path for column in plan.kept}
@@ -147,6 +158,7 @@ def _slice(reader: TableReader, plan: _Plan, frame: pl.DataFrame, columns: list[
                 yield failure
                 continue
         yield admit(plan, line, None if identities is None else identities[number], row)
+    return len(failed)
 
 
 def _dicts(kept: list[tuple[tuple[str, ...], list[Any]]], height: int) -> list[dict[str, Any]]:

@@ -619,3 +619,28 @@ def test_without_polars_the_python_path_reads_everything(tmp_path: Path, monkeyp
         items = list(reader)
     assert reader.columnar_used is False
     assert items == outcome(path, SMALL_SCHEMA, False)[0].items
+
+
+def test_after_a_slice_of_mostly_bad_rows_the_rest_is_read_record_by_record(tmp_path: Path) -> None:
+    """A slice where most rows fail (a wrong schema, say) sends the following slices through `_convert`
+    directly; the items are the same, bad or good rows alike."""
+    from jo_cli.data import columnar
+
+    schema = build_schema({"id": {"type": "string"}, "n": {"type": "integer"}, "tz": {"type": "string"},
+                           "t": {"type": "string", "format": "date-time"}})
+    rows = [f"b{i},x{i},Asia/Tokyo,2026-01-01T09:00" for i in range(6)]  # n is never an integer here
+    rows += [f"p{i},{i},{'Mars/Olympus' if i % 4 else 'Asia/Tokyo'},2026-03-29T02:30:00" for i in range(12)]
+    rows += ["p3,3,Asia/Tokyo,2026-01-01T09:00", ",5,Asia/Tokyo,", "p99,nope,Asia/Tokyo,"]
+    path = write(tmp_path, "id,n,tz,t\n" + "\n".join(rows) + "\n")
+    calls: list[int] = []
+    original = TableReader._convert
+
+    def counting(self: TableReader, plan: Any, line: int, record: list[str]) -> Row | Reject:
+        calls.append(line)
+        return original(self, plan, line, record)
+
+    with mock.patch.object(columnar, "SLICE", 4), mock.patch.object(TableReader, "_convert", counting):
+        assert same_both_ways(path, schema, zone_field="tz") is True
+        calls.clear()
+        outcome(path, schema, True, zone_field="tz")
+    assert calls == list(range(2, 2 + len(rows)))  # the first slice fails whole: every record after it too
