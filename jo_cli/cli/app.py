@@ -7,6 +7,7 @@ pays only for typer and rich.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 import platform
 import sys
@@ -82,6 +83,8 @@ def main(argv: list[str] | None = None) -> None:
 
 def run(argv: list[str] | None = None) -> int:
     KEEP_UNTIL_EXIT.clear()  # one command per process; in tests, run after run
+    if gc.get_freeze_count():  # in tests: what the previous command froze goes back to the collector
+        gc.unfreeze()
     try:
         app(args=argv, prog_name="jo", standalone_mode=True)
     except SystemExit as exc:

@@ -228,3 +228,12 @@ def test_invalid_zones_are_read_in_the_project_zone_with_a_warning(run_jo, tmp_p
     demo = dry_run(run_jo, "welcome-series", "--format", "json", cwd=REPO)
     assert demo.err.splitlines() == ["warning: data/profiles.csv:307: timezone: invalid zone `Mars/Olympus`: read "
                                      "in the project zone Europe/Paris"]
+
+
+def test_what_a_dry_run_froze_is_collectable_again_after_the_next_command(run_jo) -> None:  # type: ignore[no-untyped-def]
+    import gc
+
+    assert dry_run(run_jo, "welcome-series", "--format", "json", "--show", "0").code == 0
+    assert gc.get_freeze_count() > 0  # the run's objects, out of the collector's way until exit
+    assert run_jo("jo", "explain", "JO201").code == 0
+    assert gc.get_freeze_count() == 0
