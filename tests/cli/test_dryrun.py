@@ -237,3 +237,42 @@ def test_what_a_dry_run_froze_is_collectable_again_after_the_next_command(run_jo
     assert gc.get_freeze_count() > 0  # the run's objects, out of the collector's way until exit
     assert run_jo("jo", "explain", "JO201").code == 0
     assert gc.get_freeze_count() == 0
+
+
+def test_the_report_is_the_same_whichever_way_the_profiles_are_read(run_jo, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """bench_dryrun's project (15 columns, the 8-step journey) on 3,000 profiles, with a few bad rows: the
+    JSON, rendered messages included, is byte for byte the same through polars and through the csv module."""
+    import sys
+
+    from jo_cli.data import columnar, csv_reader
+
+    monkeypatch.syspath_prepend(str(REPO / "bench"))
+    from bench_dryrun import make_project  # type: ignore[import-not-found]
+
+    make_project(tmp_path, 3000)
+    profiles = tmp_path / "data" / "profiles.csv"
+    lines = profiles.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[10] = lines[10].replace(",true,", ",maybe,", 1)  # a bad boolean
+    lines[20] = lines[5].replace("Asia/Kolkata", "Mars/Olympus")  # a repeated identity (and a bad zone)
+    profiles.write_text("".join(lines), encoding="utf-8")
+    taken: list[bool] = []
+    read = columnar.read
+
+    def recording(*args, **kwargs):  # type: ignore[no-untyped-def]
+        frame = read(*args, **kwargs)
+        taken.append(frame is not None)
+        return frame
+
+    monkeypatch.setattr(columnar, "read", recording)
+    outputs = []
+    for threshold in (0, sys.maxsize):
+        monkeypatch.setattr(csv_reader, "COLUMNAR_FROM_BYTES", threshold)
+        ran = run_jo("jo", "dry-run", "journeys/bench.yaml", "--now", "2026-12-01T08:00:00Z", "--show", "50",
+                     "--render-all", "--format", "json", cwd=tmp_path)
+        assert ran.code == 0, ran.err
+        outputs.append(ran.out)
+    assert taken == [True]  # polars read the first run only
+    report = json.loads(outputs[0])
+    assert report["profiles"]["rejected"] == 2 and len(report["messages"]) > 0
+    assert outputs[0] == outputs[1]
