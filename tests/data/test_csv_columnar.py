@@ -98,6 +98,8 @@ def same_both_ways(path: Path, schema: Any, *, columnar: bool | None = True, **o
     fast, used = outcome(path, schema, columnar, **options)
     assert python_used is False
     assert_same(python, fast)
+    # Equal is not enough: a bad file is a JoError or rejects, never a traceback (SPEC §11 reliability).
+    assert python.error is None or not python.error.startswith("uncaught"), python.error
     return used
 
 
