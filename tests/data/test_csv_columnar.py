@@ -68,7 +68,7 @@ def outcome(path: Path, schema: Any, columnar: bool | None, **options: Any) -> t
             items.append(item)
     except JoError as exc:
         error = exc.message
-    except Exception as exc:  # an equal crash is still equal; a crash on one side only shows in the diff
+    except Exception as exc:  # recorded, so a one-sided crash shows in the diff (`same_both_ways` refuses any)
         error = f"uncaught {type(exc).__name__}: {exc}"
     counters = (reader.read, reader.accepted, reader.rejected, reader.invalid_zones)
     return Outcome(items, error, counters, list(reader.warnings)), reader.columnar_used
