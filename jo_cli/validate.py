@@ -37,6 +37,7 @@ class Validation:
     checked: int = 0
     skipped: int = 0
     sources: dict[str, str] = field(default_factory=dict)
+    index: ProjectIndex | None = None  # the project the files were checked against, when there was one
 
     def result(self) -> CheckResult:
         return CheckResult(findings=sorted_findings(self.findings), files_checked=self.checked,
@@ -88,7 +89,7 @@ def validate_files(files: Iterable[Path], *, cwd: Path, project_root: Path | Non
         loaded = _load_yaml(validation, path, cwd)
         if loaded is not None:
             documents.append(loaded)
-    project = _index(project_root, documents, seen) if project_root is not None else None
+    project = validation.index = _index(project_root, documents, seen) if project_root is not None else None
     for item in documents:
         validation.findings.extend(run_document_rules(item.doc, kind=item.kind, expected_kind=item.expected,
                                                       project=project))

@@ -9,9 +9,12 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from jo_cli.project_index import ProjectIndex
 
 
 class Format(StrEnum):
@@ -53,9 +56,10 @@ def dry_run_command(
     if until is not None and duration is not None:
         raise JoError("--until and --for both give the horizon: use one of them")
     root, path = _locate(journey, (ctx.obj or {}).get("project_dir"), cwd)
-    if _invalid(path, cwd, output_format):
-        raise typer.Exit(1)
-    inputs = ProjectInputs.load(root)
+    checked = _validated(path, cwd, output_format)
+    # The project as validation read it (its YAML is not read twice), unless the file was checked elsewhere.
+    inputs = ProjectInputs(checked) if checked is not None and checked.root == root.resolve() \
+        else ProjectInputs.load(root)
     options = DryRunOptions(
         profiles=_absolute(profiles, cwd), events=_absolute(events, cwd),
         now=parse_when(now, option="--now", zone=inputs.zone) if now else None,
@@ -112,18 +116,19 @@ def _locate(journey: str, project_dir: Path | None, cwd: Path) -> tuple[Path, Pa
     return found.parent, item.path
 
 
-def _invalid(path: Path, cwd: Path, output_format: Format) -> bool:
-    """Validate the journey first; print its errors as `jo validate` does."""
+def _validated(path: Path, cwd: Path, output_format: Format) -> ProjectIndex | None:
+    """Validate the journey first: its errors printed as `jo validate` prints them (exit 1), else the project
+    index it was checked against."""
     from jo_cli.cli.render.findings import REPORTERS
     from jo_cli.validate import validate_paths
 
     validation = validate_paths([path], cwd=cwd)
     result = validation.result()
     if not result.errors:
-        return False
+        return validation.index
     name = "json" if output_format is Format.json else "text"
     typer.echo(REPORTERS[name](validation.sources).render(result), nl=False)
-    return True
+    raise typer.Exit(1)
 
 
 def _absolute(path: Path | None, cwd: Path) -> Path | None:

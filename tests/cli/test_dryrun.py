@@ -276,3 +276,25 @@ def test_the_report_is_the_same_whichever_way_the_profiles_are_read(run_jo, tmp_
     report = json.loads(outputs[0])
     assert report["profiles"]["rejected"] == 2 and len(report["messages"]) > 0
     assert outputs[0] == outputs[1]
+
+
+@pytest.mark.parametrize(("where", "lookups"), [("root", 0), ("journeys folder", 0), ("an id, elsewhere, -C", 1)])
+def test_the_run_uses_the_project_validation_read(run_jo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                  where: str, lookups: int) -> None:
+    """The run uses the project index validation built: `index_project` (a read of every YAML file) is called
+    only to find a journey given by id, wherever the command runs from."""
+    import jo_cli.engine.project as project
+
+    calls: list[Path] = []
+    read = project.index_project
+    monkeypatch.setattr(project, "index_project", lambda root: calls.append(root) or read(root))
+    if where == "root":
+        ran = dry_run(run_jo, "welcome-series", "--format", "json")
+    elif where == "journeys folder":
+        ran = run_jo("jo", "dry-run", "welcome-series.yaml", "--now", NOW, "--format", "json", cwd=REPO / "journeys")
+    else:
+        ran = run_jo("jo", "-C", str(REPO), "dry-run", "welcome-series", "--now", NOW, "--format", "json",
+                     cwd=tmp_path)
+    assert ran.code == 0, ran.err
+    assert json.loads(ran.out)["id"] == "welcome-series"
+    assert len(calls) == lookups
