@@ -244,8 +244,6 @@ class MemoryStore:
                 tuple(sorted(self._members.items())), tuple(self.queued))
 
 
-
-
 KEPT_INVALID_ZONES = 5
 
 
