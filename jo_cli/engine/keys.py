@@ -15,11 +15,11 @@ def key_part(value: object) -> str:
 
 def journey_message_key(journey: str, profile: str, entry: int, step: str) -> str:
     """`journey:ID:PROFILE:ENTRY:STEP`; entry numbers per (journey, profile) never restart."""
-    return f"journey:{key_part(journey)}:{key_part(profile)}:{entry}:{key_part(step)}"
+    return journey_message_keys(journey, step)(profile, entry)
 
 
 def journey_message_keys(journey: str, step: str) -> Callable[[str, int], str]:
-    """`journey_message_key` for one step's messages: (profile, entry) -> key, the fixed parts encoded once."""
+    """The keys of one step's messages and actions: (profile, entry) -> key, the fixed parts encoded once."""
     head, tail = f"journey:{key_part(journey)}:", f":{key_part(step)}"
 
     def key(profile: str, entry: int) -> str:

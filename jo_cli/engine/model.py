@@ -8,7 +8,7 @@ cycle); anything it still cannot use is a `JoError` naming the field.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -141,10 +141,14 @@ def field_value(data: Mapping[str, Any] | None, name: str) -> Any:
     """A profile field by its dotted name (`consent.email`); null when any part is missing."""
     if "." not in name:
         return data.get(name) if type(data) is dict else None
-    value: Any = data
-    for part in name.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
-    return value
+    return field_at(data, name.split("."))
+
+
+def field_at(data: Any, path: Sequence[str]) -> Any:
+    """A field by its path (the dotted name already split); null when any part is missing."""
+    for part in path:
+        data = data.get(part) if isinstance(data, dict) else None
+    return data
 
 
 def compile_journey(data: Mapping[str, Any], *, version: int | None, project_zone: ZoneInfo,

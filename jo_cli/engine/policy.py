@@ -19,7 +19,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from jo_cli import durations, schedule
-from jo_cli.engine.model import DAYS
+from jo_cli.engine.model import DAYS, field_at
 from jo_cli.engine.ports import Decision, MessageRequest, RuleCounters
 from jo_cli.errors import JoError
 from jo_cli.expr.runtime import resolve_local
@@ -146,13 +146,6 @@ class _StepPlan:
     quiet: QuietHours | None
 
 
-def _field(data: Any, path: tuple[str, ...]) -> Any:
-    """`field_value` with the dotted name split once."""
-    for part in path:
-        data = data.get(part) if isinstance(data, dict) else None
-    return data
-
-
 class Policy:
     """The project's channels and rule sets applied to each message request (the engine's MessagePolicy).
 
@@ -200,9 +193,9 @@ class Policy:
         if plan is None or plan.step is not step:
             plan = self._plans[id(step), request.rules] = self._plan(request)
         profile = instance.data
-        if plan.consent is not None and _field(profile, plan.consent) is False:
+        if plan.consent is not None and field_at(profile, plan.consent) is False:
             return _NO_CONSENT
-        address = _field(profile, plan.address) if plan.address is not None else None
+        address = field_at(profile, plan.address) if plan.address is not None else None
         if address is None or address == "":
             return _NO_ADDRESS
         marketing = plan.marketing

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from jo_cli.engine.keys import journey_message_key, journey_message_keys
+from jo_cli.engine.keys import journey_message_keys
 from jo_cli.engine.model import INSTANCE_LIFETIME, Journey, Path, Step
 from jo_cli.engine.ports import Instance, MessageRequest, WakeKind
 from jo_cli.expr.compile import EvalFailure
@@ -356,13 +356,14 @@ def _params(wave: Wave, step: Step, instance: Instance) -> dict[str, Any] | Eval
 
 def _action(wave: Wave, step: Step, batch: list[Instance]) -> None:
     actions = wave.engine.ports.actions
+    action_key = journey_message_keys(wave.journey.id, step.id)
     for instance in batch:
         params = _params(wave, step, instance)
         if isinstance(params, EvalFailure):
             wave.fail(instance, step, params.message)
             continue
         assert step.action is not None
-        key = journey_message_key(wave.journey.id, instance.profile, instance.entry, step.id)
+        key = action_key(instance.profile, instance.entry)
         result = actions.call(step.action, params, key=key, at=wave.at)
         if result.ok:
             instance.actions = {**instance.actions, step.id: result.response}
