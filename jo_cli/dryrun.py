@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from jo_cli import durations, schedule
-from jo_cli.data.cells import show
-from jo_cli.data.csv_reader import Reject, count_rejects
+from jo_cli.data.csv_reader import Reject, count_rejects, invalid_zone
 from jo_cli.data.events import Event, EventCounts, counted
 from jo_cli.engine.memory import (
     FixedClock,
@@ -172,13 +171,12 @@ def dry_run(inputs: ProjectInputs, journey_id: str, options: DryRunOptions, *, w
 def _zone_warnings(reader: Any, profiles: MemoryProfiles) -> tuple[str, ...]:
     """§5.1: a row naming an invalid zone is read in the project zone "with a warning": the first few rows,
     then how many more."""
-    zone = reader.zone.key
-    lines = [f"{reader.shown}:{line}: {reader.zone_field}: invalid zone {show(str(name))}: read in the project "
-             f"zone {zone}" for line, name in profiles.invalid_zone_rows]
+    lines = [str(invalid_zone(reader.shown, line, reader.zone_field, name, reader.zone))
+             for line, name in profiles.invalid_zone_rows]
     more = profiles.invalid_zones - len(lines)
     if more > 0:
         lines.append(f"{reader.shown}: {more:,} more row{'s' if more != 1 else ''} with an invalid zone, read in "
-                     f"the project zone {zone}")
+                     f"the project zone {reader.zone.key}")
     return tuple(lines)
 
 

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from jo_cli.data.cells import CellError, kind_of, naive_datetime, to_datetime
+from jo_cli.data.csv_reader import place
 
 if TYPE_CHECKING:
     from jo_cli.data.csv_reader import Reject, Row, TableReader, _Plan
@@ -110,7 +111,7 @@ def rows(reader: TableReader, plan: _Plan, frame: pl.DataFrame) -> Iterator[Row 
         size = min(SLICE, frame.height - start)
         if mostly_failing:  # a file of bad rows (a wrong schema, say): checking cells twice would not pay
             for number, record in enumerate(frame.slice(start, size).rows()):
-                yield reader._convert(plan, start + number + 2, ["" if cell is None else cell for cell in record])
+                yield reader._convert(plan, start + number + 2, _record(record))
             continue
         failing = yield from _slice(reader, plan, frame, columns, start, size)
         mostly_failing = failing * 2 > size
@@ -127,8 +128,7 @@ def _slice(reader: TableReader, plan: _Plan, frame: pl.DataFrame, columns: list[
     if suspects:  # their records, as the csv module gives them, for `_convert` (one gather, not a row each)
         numbers = sorted(suspects)
         records = frame.slice(start, size)[numbers].rows()
-        failed = {number: ["" if cell is None else cell for cell in record]
-                  for number, record in zip(numbers, records, strict=True)}
+        failed = {number: _record(record) for number, record in zip(numbers, records, strict=True)}
     dicts = _dicts([(column.path, values[column.index]) for column in plan.flat]
                    + [(path, values[index]) for index, path in plan.nested], size)
     placed = {column.index: column.path for column in plan.kept}
@@ -149,7 +149,7 @@ def _slice(reader: TableReader, plan: _Plan, frame: pl.DataFrame, columns: list[
                 cell = cells[number]
                 if cell is not None:
                     try:
-                        _place(row, path, to_datetime(cell, here))
+                        place(row, path, to_datetime(cell, here))
                     except CellError as exc:
                         failure = Reject(shown, line, names[index], str(exc))
                         break
@@ -159,6 +159,11 @@ def _slice(reader: TableReader, plan: _Plan, frame: pl.DataFrame, columns: list[
                 continue
         yield admit(plan, line, None if identities is None else identities[number], row)
     return len(failed)
+
+
+def _record(cells: tuple[str | None, ...]) -> list[str]:
+    """A row of the frame as the csv module gives its record (an empty cell is "")."""
+    return ["" if cell is None else cell for cell in cells]
 
 
 def _dicts(kept: list[tuple[tuple[str, ...], list[Any]]], height: int) -> list[dict[str, Any]]:
@@ -172,7 +177,7 @@ def _dicts(kept: list[tuple[tuple[str, ...], list[Any]]], height: int) -> list[d
     rows: list[dict[str, Any]] = [{} for _ in range(height)]
     for path, cells in kept:
         for row, cell in zip(rows, cells, strict=True):
-            _place(row, path, cell)
+            place(row, path, cell)
     return rows
 
 
@@ -201,13 +206,6 @@ def _row_maker(paths: tuple[tuple[str, ...], ...]) -> Callable[..., dict[str, An
     return made
 
 
-def _place(row: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
-    target = row
-    for part in path[:-1]:
-        target = target.setdefault(part, {})
-    target[path[-1]] = value
-
-
 class _Column:
     """One column checked at once: which cells are fast, their typed values, which need the converter."""
 
@@ -217,7 +215,7 @@ class _Column:
         self.cells = cells
         self.slow = present if fast is None else present & ~fast.fill_null(False)
         self.keep = keep
-        self.strings = typed is cells  # kept as written: "" still to become None
+        self.strings = fast is not None and typed is cells  # kept as written: "" still to become None
         self.typed = None if not keep or fast is None or self.strings else \
             pl.select(pl.when(fast.fill_null(False)).then(typed)).to_series()
         self.check = _check(column, is_kept_datetime=is_kept_datetime)

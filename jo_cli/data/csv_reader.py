@@ -56,6 +56,19 @@ class Row:
     values: dict[str, Any]
 
 
+def invalid_zone(shown: str, line: int, column: str | None, name: Any, zone: ZoneInfo) -> Reject:
+    """The warning of a row whose zone field names no zone: it is read in the project `zone` (§5.1)."""
+    return Reject(shown, line, column, f"invalid zone {show(str(name))}: read in the project zone {zone.key}")
+
+
+def place(row: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    """`value` at a dotted column's `path` in `row`, making the nested mappings on the way."""
+    target = row
+    for part in path[:-1]:
+        target = target.setdefault(part, {})
+    target[path[-1]] = value
+
+
 def _check_start(path: Path, shown: str) -> None:
     try:
         with path.open("rb") as handle:
@@ -216,8 +229,7 @@ class TableReader:
         if zone is None:
             self.invalid_zones += 1
             if len(self.warnings) < _KEPT_WARNINGS:
-                self.warnings.append(Reject(self.shown, line, self.zone_field, f"invalid zone {show(name)}: "
-                                            f"read in the project zone {self.zone.key}"))
+                self.warnings.append(invalid_zone(self.shown, line, self.zone_field, name, self.zone))
             return self.zone
         assert isinstance(zone, ZoneInfo)
         return zone
@@ -285,10 +297,7 @@ class TableReader:
             return Reject(self.shown, line, plan.names[index], str(exc))
         values = dict(zip(plan.flat_names, plan.pick(cells), strict=True))
         for index, path in plan.nested:
-            target = values
-            for part in path[:-1]:
-                target = target.setdefault(part, {})
-            target[path[-1]] = cells[index]
+            place(values, path, cells[index])
         return self._admit(plan, line, None if plan.id_index is None else cells[plan.id_index], values)
 
     def _admit(self, plan: _Plan, line: int, key: Any, values: dict[str, Any]) -> Row | Reject:

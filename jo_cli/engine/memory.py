@@ -255,11 +255,11 @@ class MemoryProfiles:
     """
 
     def __init__(self, rows: Mapping[str, dict[str, Any]], zones: Mapping[str, ZoneInfo] | None = None, *,
-                 zone_field: str | None = None, named: Mapping[Any, ZoneInfo | None] | None = None) -> None:
+                 zone_field: str | None = None) -> None:
         self.rows = dict(rows)
         self.zones = dict(zones or {})
         self.zone_field = zone_field
-        self._named: dict[Any, ZoneInfo | None] = dict(named or {})  # zone name -> zone (None: invalid)
+        self._named: dict[Any, ZoneInfo | None] = {}  # zone name -> zone (None: invalid)
         self.invalid_zones = 0  # rows naming an invalid zone (their profile has none: the caller's default)
         self.invalid_zone_rows: list[tuple[int, Any]] = []  # the first ones' (line, zone name)
 
@@ -267,8 +267,8 @@ class MemoryProfiles:
     def from_rows(cls, rows: Iterable[Row | Any], *, identity: str, zone_field: str | None = None,
                   on_reject: Callable[[Any], None] | None = None) -> MemoryProfiles:
         """From a `TableReader`'s rows; rejects (they are `unknown_profile`) go to `on_reject`."""
-        values: dict[str, dict[str, Any]] = {}
-        named: dict[Any, ZoneInfo | None] = {}
+        profiles = cls({}, zone_field=zone_field)
+        values, named_zone = profiles.rows, profiles._named_zone
         invalid: list[tuple[int, Any]] = []  # (line, zone name) of the first rows naming an invalid zone
         invalid_count = 0
         for row in rows:
@@ -282,14 +282,10 @@ class MemoryProfiles:
             values[key] = data
             if zone_field:
                 name = data.get(zone_field)
-                if name is not None:
-                    if name not in named:
-                        named[name] = schedule.load_zone(name) if isinstance(name, str) else None
-                    if named[name] is None:
-                        invalid_count += 1
-                        if len(invalid) < KEPT_INVALID_ZONES:
-                            invalid.append((row.line, name))
-        profiles = cls(values, zone_field=zone_field, named=named)
+                if name is not None and named_zone(name) is None:
+                    invalid_count += 1
+                    if len(invalid) < KEPT_INVALID_ZONES:
+                        invalid.append((row.line, name))
         profiles.invalid_zones, profiles.invalid_zone_rows = invalid_count, invalid
         return profiles
 
@@ -306,7 +302,11 @@ class MemoryProfiles:
         name = row.get(self.zone_field) if row is not None else None
         if name is None:
             return None
-        if name not in self._named:  # a row changed since it was read
+        return self._named_zone(name)
+
+    def _named_zone(self, name: Any) -> ZoneInfo | None:
+        """The zone a row's zone field names (None: no such zone), each name loaded once."""
+        if name not in self._named:
             self._named[name] = schedule.load_zone(name) if isinstance(name, str) else None
         return self._named[name]
 
