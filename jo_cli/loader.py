@@ -6,8 +6,9 @@ that explode later in jsonschema, and the C composer segfaults on deep
 nesting. jo therefore consumes the parser's *event stream* and composes
 values itself: the C parser (when PyYAML was built with libyaml) only ever
 sees text that passed the pre-scan below (size, encoding, control
-characters), and it is driven lazily, so composing stops at the first node
-past the depth or node limit before the parser reads any further.
+characters, nesting: `nesting.py`), and it is driven lazily, so composing
+stops at the first node past the depth or node limit before the parser reads
+any further.
 """
 
 from __future__ import annotations
@@ -21,12 +22,16 @@ from typing import Any
 import yaml
 
 from jo_cli.findings import Finding
+from jo_cli.nesting import deepest_offset
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 64
 MAX_NODES = 100_000
 # Longer number literals are refused: Python's int() stops at 4,300 digits, and no jo value needs 65.
 MAX_NUMBER_CHARS = 64
+# Past the place the nesting scan flagged, how much text the pure-Python parser needs to reach it: its scanner
+# looks ahead at most 1,024 characters for a possible key.
+_LOOKAHEAD = 4096
 
 PathPart = str | int
 JsonPath = tuple[PathPart, ...]
@@ -97,19 +102,39 @@ def load_yaml(path: str, raw: bytes) -> LoadResult:
     text = _decode(path, raw, findings)
     if text is None:
         return LoadResult(None, findings)
+    deep = deepest_offset(text, MAX_DEPTH)
+    if deep is not None:
+        # libyaml never sees a text that may nest this deep. The pure-Python parser has no limit of its own and
+        # is driven lazily: on the text up to a little past that place it stops at the node past the limit.
+        # The whole text is parsed only when the scan overestimated.
+        prefix, too_deep = _compose(path, text[:deep + _LOOKAHEAD], yaml.BaseLoader)
+        return prefix if too_deep else _compose(path, text, yaml.BaseLoader)[0]
+    result, too_deep = _compose(path, text, _PARSER)
+    if too_deep and _PARSER is not yaml.BaseLoader:
+        # A libyaml that refuses nesting itself (PyYAML 6.0.4 does past 1,000 flow levels) where the scan saw
+        # none: the pure-Python parser finds the node past jo's limit.
+        return _compose(path, text, yaml.BaseLoader)[0]
+    return result
+
+
+def _compose(path: str, text: str, loader: Any) -> tuple[LoadResult, bool]:
+    """The document composed from `loader`'s events, and whether nesting stopped it."""
+    findings: list[Finding] = []
     doc = Document(path=path, text=text, data=None)
     composer = _Composer(doc, findings)
     try:
-        composer.run(yaml.parse(text, Loader=_PARSER))
+        composer.run(yaml.parse(text, Loader=loader))
     except _Stop:
-        return LoadResult(None, findings)
+        return LoadResult(None, findings), composer.too_deep
     except yaml.MarkedYAMLError as exc:
+        if "nesting depth" in str(exc.problem):
+            return LoadResult(None, findings), True
         findings.append(_syntax_finding(path, exc, text))
-        return LoadResult(None, findings)
+        return LoadResult(None, findings), False
     except yaml.YAMLError as exc:  # reader errors carry a position only
         findings.append(_finding(path, Span(1, 1, 1, 1), "JO101", f"YAML error: {exc}"))
-        return LoadResult(None, findings)
-    return LoadResult(doc, findings)
+        return LoadResult(None, findings), False
+    return LoadResult(doc, findings), False
 
 
 def _decode(path: str, raw: bytes, findings: list[Finding]) -> str | None:
@@ -151,6 +176,7 @@ class _Composer:
         self.doc = doc
         self.findings = findings
         self.nodes = 0
+        self.too_deep = False
 
     def run(self, events: Iterator[yaml.Event]) -> None:
         documents = 0
@@ -166,6 +192,7 @@ class _Composer:
         if self.nodes > MAX_NODES:
             self._fail(event, "JO106", f"more than {MAX_NODES:,} YAML nodes")
         if depth > MAX_DEPTH:
+            self.too_deep = True
             self._fail(event, "JO106", f"nesting deeper than {MAX_DEPTH} levels")
         if isinstance(event, yaml.AliasEvent):
             self._fail(event, "JO104", f"alias `*{event.anchor}` is not allowed: jo files use no anchors or aliases")
