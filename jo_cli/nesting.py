@@ -65,10 +65,8 @@ class _Scan:
                 lines.pop()
             dash = _INDICATOR.match(text, start) is not None and text[start] == "-"
             if lines and lines[-1][0] == indent:
-                if dash and not lines[-1][3]:
-                    depth = lines[-1][2]  # `key:` then `- item` at the key's own indentation
-                else:
-                    depth = lines.pop()[1]  # a sibling
+                # `key:` then `- item` at the key's own indentation; else a sibling
+                depth = lines[-1][2] if dash and not lines[-1][3] else lines.pop()[1]
             else:
                 depth = lines[-1][2] if lines else 1
             pos, found, value_depth, scalar_indent = self._line(start, depth, indent)

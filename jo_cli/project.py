@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from jo_cli.errors import JoError
 
@@ -22,6 +22,18 @@ def find_project_file(start: Path) -> Path | None:
             if candidate.is_file():
                 return candidate
     return None
+
+
+def command_line_path(path: Path, *, cwd: Path, project_dir: Path | None) -> Path:
+    """A path given on the command line, resolved the same way by every command: relative to the working
+    directory, or with `-C DIR` relative to DIR (as `git -C` and `make -C` do) unless it names a file from
+    the working directory (pre-commit passes paths from the repository's root)."""
+    if path.is_absolute():
+        return path
+    if project_dir is None:
+        return cwd / path
+    base = project_dir if project_dir.is_absolute() else cwd / project_dir
+    return cwd / path if not (base / path).exists() and (cwd / path).exists() else base / path
 
 
 def project_file_in(root: Path) -> Path:
@@ -66,3 +78,27 @@ def is_project_file(path: Path) -> bool:
 
 def is_data_schema_path(path: Path) -> bool:
     return path.name.endswith(".schema.json") and "data" in path.parent.parts
+
+
+def escapes(root: Path, name: str) -> str | None:
+    """Why `name`, a path a project file gives, leaves the project at `root`; None when it stays inside."""
+    if "\x00" in name:
+        return "holds a NUL character"
+    if PurePosixPath(name).is_absolute() or PureWindowsPath(name).is_absolute():
+        return "is an absolute path"
+    if ".." in PurePosixPath(name.replace("\\", "/")).parts:
+        return "climbs out with `..`"
+    try:
+        (root / name).resolve().relative_to(root.resolve())
+    except (ValueError, OSError):
+        return "leads outside the project through a symbolic link"
+    return None
+
+
+def inside_project(root: Path, name: str, *, field: str) -> Path:
+    """The file a project file names in `field`, checked where it is opened (SPEC §10.2): a path that leaves
+    the project is refused before anything reads it, whichever command asks."""
+    reason = escapes(root, name)
+    if reason is not None:
+        raise JoError(f"{field}: `{name}` {reason}: jo reads only files inside the project ({root})")
+    return root / name

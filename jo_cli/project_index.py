@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from jo_cli.loader import MAX_BYTES, Document
+from jo_cli.project import escapes
 
 PROFILES = "profiles"
 # Cardinality of a link read from its other end.
@@ -97,8 +98,8 @@ class ProjectIndex:
         """The parsed data schema of `profiles` or an entity, if it can be read."""
         spec = self.section("profiles") if table == PROFILES else self.section("entities").get(table)
         ref = spec.get("schema") if isinstance(spec, dict) else None
-        if not isinstance(ref, str):
-            return None
+        if not isinstance(ref, str) or escapes(self.root, ref) is not None:
+            return None  # nothing outside the project is read (JO505 names it)
         return _read_json(self.root / ref)
 
     def table_fields(self, table: str) -> set[str] | None:

@@ -38,6 +38,7 @@ class Validation:
     skipped: int = 0
     sources: dict[str, str] = field(default_factory=dict)
     index: ProjectIndex | None = None  # the project the files were checked against, when there was one
+    notes: list[str] = field(default_factory=list)  # what the user should know about the check itself
 
     def result(self) -> CheckResult:
         return CheckResult(findings=sorted_findings(self.findings), files_checked=self.checked,
@@ -67,7 +68,12 @@ def validate_paths(paths: Sequence[Path], *, cwd: Path) -> Validation:
     # The project is the one the files live in (a monorepo may hold several, or none above cwd);
     # files from more than one project get no cross-file checks.
     roots = {found.parent for found in (find_project_file(f.resolve().parent) for f in files) if found}
-    return validate_files(files, cwd=cwd, project_root=roots.pop() if len(roots) == 1 else None)
+    validation = validate_files(files, cwd=cwd, project_root=roots.pop() if len(roots) == 1 else None)
+    if validation.checked and validation.index is None:
+        where = "no jo.yaml above them" if not roots else f"they belong to {len(roots)} projects"
+        validation.notes.append(f"cross-file checks (names of audiences, events, channels, fields, templates) "
+                                f"were skipped: {where}; pass files of one project, or -C DIR")
+    return validation
 
 
 def validate_files(files: Iterable[Path], *, cwd: Path, project_root: Path | None) -> Validation:

@@ -71,14 +71,27 @@ KEEP_UNTIL_EXIT: list[object] = []
 def main(argv: list[str] | None = None) -> None:
     """Entry point: runs the app and maps every failure to SPEC §0's exit codes."""
     code = run(argv)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        code = _closed_stdout()
+    except OSError:
+        code = code or 1
     if KEEP_UNTIL_EXIT:
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        except (BrokenPipeError, OSError):
-            code = code or 1
         os._exit(code)
     sys.exit(code)
+
+
+def _closed_stdout() -> int:
+    """The reader of stdout went away (`jo ... | head`): stop quietly with exit 1, as click does for the output
+    it writes itself, and keep the interpreter's final flush from reporting it (Python's advice for SIGPIPE)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass  # stdout is not a file descriptor (tests capture it)
+    return 1
 
 
 def run(argv: list[str] | None = None) -> int:
@@ -92,6 +105,8 @@ def run(argv: list[str] | None = None) -> int:
     except JoError as exc:
         print(f"jo: error: {exc.message}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:
+        return _closed_stdout()
     except KeyboardInterrupt:
         print("jo: interrupted", file=sys.stderr)
         return 130

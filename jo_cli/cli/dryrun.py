@@ -44,8 +44,10 @@ def dry_run_command(
                                                      "more profile rows are rejected.", show_default=False)] = None,
     store: Annotated[str | None, typer.Option("--store", help="Read-only run store, for entries that need "
                                               "history (default: JO_STORE).", show_default=False)] = None,
-    output_format: Annotated[Format, typer.Option("--format", help="text (a tree with counts) or json (§7.1).")]
+    output_format: Annotated[Format, typer.Option("--format", "-o", help="text (a tree with counts) or json (§7.1).")]
     = Format.text,
+    project_dir: Annotated[Path | None, typer.Option("-C", "--project-dir", help="Project root, as the global -C.",
+                                                     file_okay=False, show_default=False)] = None,
 ) -> None:
     """Simulate a journey on sample profiles and events: counts per step, paths, the messages, rendered."""
     from jo_cli.dryrun import DryRunOptions, dry_run, parse_for, parse_when
@@ -55,11 +57,9 @@ def dry_run_command(
     cwd = Path.cwd()
     if until is not None and duration is not None:
         raise JoError("--until and --for both give the horizon: use one of them")
-    root, path = _locate(journey, (ctx.obj or {}).get("project_dir"), cwd)
-    checked = _validated(path, cwd, output_format)
-    # The project as validation read it (its YAML is not read twice), unless the file was checked elsewhere.
-    inputs = ProjectInputs(checked) if checked is not None and checked.root == root.resolve() \
-        else ProjectInputs.load(root)
+    root, path = _locate(journey, project_dir or (ctx.obj or {}).get("project_dir"), cwd)
+    inputs = ProjectInputs(_validated(root, path, cwd, output_format))  # the project as validation read it
+    _refuse_campaign(inputs, path, journey)
     options = DryRunOptions(
         profiles=_absolute(profiles, cwd), events=_absolute(events, cwd),
         now=parse_when(now, option="--now", zone=inputs.zone) if now else None,
@@ -95,40 +95,51 @@ def dry_run_command(
 def _locate(journey: str, project_dir: Path | None, cwd: Path) -> tuple[Path, Path]:
     """(project root, journey file) from a path or an id."""
     from jo_cli.errors import JoError
-    from jo_cli.project import find_project_file
+    from jo_cli.project import command_line_path, find_project_file
 
-    candidate = Path(journey)
-    candidate = candidate if candidate.is_absolute() else cwd / candidate
+    candidate = command_line_path(Path(journey), cwd=cwd, project_dir=project_dir)
+    base = None if project_dir is None else project_dir if project_dir.is_absolute() else cwd / project_dir
     if candidate.is_file():
-        found = project_dir and project_dir / "jo.yaml"
+        found = base and base / "jo.yaml"
         found = found if found and found.is_file() else find_project_file(candidate.resolve().parent)
         if found is None:
             raise JoError(f"{journey}: no jo.yaml above it; pass -C DIR")
-        return found.parent, candidate.resolve()
-    found = (project_dir / "jo.yaml") if project_dir else find_project_file(cwd)
+        return found.parent.resolve(), candidate.resolve()
+    found = (base / "jo.yaml") if base else find_project_file(cwd)
     if found is None or not found.is_file():
-        raise JoError(f"{journey}: no such file, and no jo.yaml in {cwd} or its parents to look it up by id")
+        raise JoError(f"{journey}: no such file, and no jo.yaml in {base or cwd} or its parents to look it up by id")
     from jo_cli.engine.project import ProjectInputs
 
-    item = ProjectInputs.load(found.parent).index.ids("journey").get(journey)
+    index = ProjectInputs.load(found.parent.resolve()).index
+    item = index.ids("journey").get(journey) or index.ids("campaign").get(journey)
     if item is None:
         raise JoError(f"{journey}: no such journey file or journey id in {found.parent}")
-    return found.parent, item.path
+    return found.parent.resolve(), item.path
 
 
-def _validated(path: Path, cwd: Path, output_format: Format) -> ProjectIndex | None:
-    """Validate the journey first: its errors printed as `jo validate` prints them (exit 1), else the project
-    index it was checked against."""
+def _validated(root: Path, path: Path, cwd: Path, output_format: Format) -> ProjectIndex:
+    """The project checked as `jo validate` checks it (SPEC §7.1: a dry-run runs only on a valid project),
+    the journey file with it wherever it lives: its errors printed as `jo validate` prints them (exit 1),
+    else the project index it was checked against."""
     from jo_cli.cli.render.findings import REPORTERS
-    from jo_cli.validate import validate_paths
+    from jo_cli.project import project_yaml_files
+    from jo_cli.validate import validate_files
 
-    validation = validate_paths([path], cwd=cwd)
+    validation = validate_files([*project_yaml_files(root), path], cwd=cwd, project_root=root)
     result = validation.result()
-    if not result.errors:
+    if not result.errors and validation.index is not None:
         return validation.index
     name = "json" if output_format is Format.json else "text"
     typer.echo(REPORTERS[name](validation.sources).render(result), nl=False)
     raise typer.Exit(1)
+
+
+def _refuse_campaign(inputs: Any, path: Path, given: str) -> None:
+    from jo_cli.errors import JoError
+
+    if any(item.path == path for item in inputs.index.ids("campaign").values()):
+        raise JoError(f"{given} is an orchestrated campaign: campaign dry-runs come with campaign runs (SPEC §9.2); "
+                      "`jo validate` checks it today")
 
 
 def _absolute(path: Path | None, cwd: Path) -> Path | None:

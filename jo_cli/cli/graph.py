@@ -29,8 +29,10 @@ def graph_command(
 ) -> None:
     """Draw a journey's steps or a campaign's activities, with the outcome names on the edges."""
     from jo_cli.draw import read_drawing, render
+    from jo_cli.project import command_line_path
+    from jo_cli.validate import display_path
 
-    base = project_dir or (ctx.obj or {}).get("project_dir")
-    path = file if base is None or file.is_absolute() else base / file
-    drawing = read_drawing(path, shown=path.as_posix())
+    cwd = Path.cwd()
+    path = command_line_path(file, cwd=cwd, project_dir=project_dir or (ctx.obj or {}).get("project_dir"))
+    drawing = read_drawing(path, shown=display_path(path, cwd))
     typer.echo(render(drawing, output_format.value), nl=False)

@@ -43,13 +43,17 @@ def validate_command(
     cwd = Path.cwd()
     project_dir = project_dir or (ctx.obj or {}).get("project_dir")
     if paths:
-        validation = validate_paths([p if p.is_absolute() else cwd / p for p in paths], cwd=cwd)
+        from jo_cli.project import command_line_path
+
+        validation = validate_paths([command_line_path(p, cwd=cwd, project_dir=project_dir) for p in paths], cwd=cwd)
     else:
         root = project_dir or _nearest_project(cwd)
         validation = validate_project(root, cwd=cwd)
     result = validation.result()
     if strict:
         result = CheckResult(promote_warnings(result.findings), result.files_checked, result.files_skipped)
+    for note in validation.notes:
+        typer.echo(f"note: {note}", err=True)
     name = _resolve_format(output_format)
     typer.echo(REPORTERS[name](validation.sources).render(result), nl=False)
     raise typer.Exit(1 if result.errors else 0)

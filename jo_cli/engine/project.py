@@ -23,6 +23,7 @@ from jo_cli.engine.model import Journey, compile_journey
 from jo_cli.errors import JoError
 from jo_cli.expr.compile import Compiled, compile_expr
 from jo_cli.expr.parser import ExprSyntaxError, parse
+from jo_cli.project import inside_project
 from jo_cli.project_index import PROFILES, ProjectIndex
 from jo_cli.validate import index_project
 
@@ -85,7 +86,8 @@ class ProjectInputs:
         """The profile rows (typed, located rejects), streamed: `source` or `profiles.source`; `keep`: the
         top-level fields rows hold (every cell is checked all the same)."""
         section = self.profiles_section
-        path = source or self.root / str(section.get("source", ""))
+        path = source or inside_project(self.root, str(section.get("source", "")), field="jo.yaml: profiles.source")
+        inside_project(self.root, str(section.get("schema", "")), field="jo.yaml: profiles.schema")
         schema = self.index.data_schema(PROFILES)
         if schema is None:
             raise JoError(f"jo.yaml: profiles.schema: cannot read {section.get('schema')!r}")
@@ -105,7 +107,7 @@ class ProjectInputs:
                 except ExprSyntaxError as exc:
                     raise JoError(f"audience {name}: where: {exc}") from None
             elif "source" in data:
-                path = self.root / str(data["source"])
+                path = inside_project(self.root, str(data["source"]), field=f"{_shown(item.path, self.root)}: source")
                 members, _ = read_uploaded_audience(path, shown=_shown(path, self.root))
                 definitions[name] = frozenset(members)
         return definitions

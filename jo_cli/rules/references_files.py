@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import PurePosixPath
 
 from jo_cli.findings import Finding
 from jo_cli.loader import Document, JsonPath
+from jo_cli.project import escapes
 from jo_cli.project_index import ProjectIndex
 from jo_cli.rules.base import RuleContext, rule
 from jo_cli.rules.references import CONTEXT, activities, entries_and_steps
@@ -36,19 +37,6 @@ def referenced_files(doc: Document, kind: str | None) -> Iterator[tuple[JsonPath
             for field in ("source", "schema"):
                 if isinstance(entity, dict) and isinstance(entity.get(field), str):
                     yield ("entities", name, field), entity[field]
-
-
-def escapes(root: Path, name: str) -> str | None:
-    """Why `name` leaves the project, or None when it stays inside `root`."""
-    if PurePosixPath(name).is_absolute() or PureWindowsPath(name).is_absolute():
-        return "is an absolute path"
-    if ".." in PurePosixPath(name.replace("\\", "/")).parts:
-        return "climbs out with `..`"
-    try:
-        (root / name).resolve().relative_to(root.resolve())
-    except ValueError:
-        return "leads outside the project through a symbolic link"
-    return None
 
 
 def _project(context: RuleContext) -> ProjectIndex | None:

@@ -8,11 +8,11 @@ from typing import Any
 
 from jo_cli.findings import Finding
 from jo_cli.loader import Document, JsonPath, Span
+from jo_cli.project import escapes
 from jo_cli.project_index import PROFILES, ProjectIndex, dotted_fields
 from jo_cli.rules.base import Rule, RuleContext, rule
 from jo_cli.rules.references import CHANNEL_ACTIVITIES, activities, entries_and_steps
 from jo_cli.rules.references_data import DATA_CONTEXT
-from jo_cli.rules.references_files import escapes
 from jo_cli.suggest import did_you_mean
 from jo_cli.templates import Reference, TemplateScan, scan_file, scan_source, unknown_field
 
