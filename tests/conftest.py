@@ -32,6 +32,26 @@ def _hermetic(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
     monkeypatch.setenv("HOME", str(state))
 
 
+class YouForgotToChooseAStore(AssertionError):
+    """A test opened the run store of the repository's own demo project (its `.jo/store.db`)."""
+
+
+@pytest.fixture(autouse=True)
+def _no_default_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any test that would open a store inside this checkout fails (STYLE habit 7): tests copy the demo into
+    a temporary directory or pass --store."""
+    import jo_cli.store
+
+    real = jo_cli.store.open_store
+
+    def guarded(path: Path, **options: bool):  # type: ignore[no-untyped-def]
+        if Path(path).resolve().is_relative_to(REPO):
+            raise YouForgotToChooseAStore(f"a test opened the store {path}: use a copy of the project or --store")
+        return real(path, **options)
+
+    monkeypatch.setattr(jo_cli.store, "open_store", guarded)
+
+
 @dataclass
 class Ran:
     code: int

@@ -41,7 +41,8 @@ _VALUES: Any = st.recursive(
 _STYLES = st.sampled_from([None, "'", '"', "|", ">"])
 
 
-@settings(max_examples=int(os.environ.get("JO_NESTING_EXAMPLES", "1500")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=int(os.environ.get("JO_NESTING_EXAMPLES", "1500")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(value=_VALUES, flow=st.sampled_from([None, True, False]), style=_STYLES, limit=st.integers(2, 8),
        indent=st.integers(2, 6), width=st.sampled_from([8, 80]))
 def test_the_scan_never_underestimates(value: Any, flow: bool | None, style: str | None, limit: int,

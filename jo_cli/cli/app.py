@@ -19,7 +19,7 @@ from typing import Annotated
 import typer
 
 from jo_cli import __version__
-from jo_cli.cli import dryrun, explain, graph, init, schema, validate
+from jo_cli.cli import dryrun, explain, graph, init, publish, schema, validate
 from jo_cli.errors import JoError
 
 app = typer.Typer(
@@ -61,6 +61,10 @@ app.command("schema")(schema.schema_command)
 app.command("init")(init.init_command)
 app.command("dry-run")(dryrun.dry_run_command)
 app.command("graph")(graph.graph_command)
+app.command("publish")(publish.publish_command)
+app.command("diff")(publish.diff_command)
+app.command("versions")(publish.versions_command)
+app.command("close")(publish.close_command)
 
 
 # Large results a command leaves for the process to drop at exit (a dry-run's millions of objects): freeing

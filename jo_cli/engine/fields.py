@@ -11,12 +11,14 @@ not parse) keeps every field.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from jo_cli.expr.ast import Binary, Call, Conditional, Expr, IsNull, ListExpr, Literal, Ref, Unary
 from jo_cli.expr.parser import ExprSyntaxError, parse
+from jo_cli.project import escapes
 from jo_cli.templates import MAPPING_METHODS, scan_file, scan_source
 
 
@@ -55,6 +57,26 @@ def profile_fields(journey: Mapping[str, Any], *, root: Path, audiences: Mapping
     return frozenset(fields)
 
 
+def named_audiences(journey: Mapping[str, Any], *, audiences: Mapping[str, Mapping[str, Any]]) -> set[str]:
+    """The audiences a journey reads: its entry's, those `inAudience` names in its expressions, and those
+    their own `where`s name in turn (what a published version freezes with it). A computed name reads none."""
+    pending = [str(journey["entry"]["audience"])] if (journey.get("entry") or {}).get("audience") else []
+    for text in _expressions(journey):
+        with contextlib.suppress(_Everything):  # a text that does not parse names nothing
+            pending += _read(_parse(text), set(), audiences_only=True)
+    seen: set[str] = set()
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        where = (audiences.get(name) or {}).get("where")
+        if where is not None:
+            with contextlib.suppress(_Everything):
+                pending += _read(_parse(where), set(), audiences_only=True)
+    return seen
+
+
 def _expressions(journey: Mapping[str, Any]) -> Iterator[str]:
     settings = journey.get("settings") or {}
     if "exit_when" in settings:
@@ -80,23 +102,25 @@ def _parse(text: Any) -> Expr:
         raise _Everything from None
 
 
-def _read(node: Expr, fields: set[str]) -> list[str]:
-    """Add the profile fields `node` reads to `fields`; return the audiences it names."""
+def _read(node: Expr, fields: set[str], *, audiences_only: bool = False) -> list[str]:
+    """Add the profile fields `node` reads to `fields`; return the audiences it names (`audiences_only`:
+    only those, and a computed name is skipped rather than meaning every field)."""
     audiences: list[str] = []
     stack: list[Expr] = [node]
     while stack:
         node = stack.pop()
         if isinstance(node, Ref):
-            if node.parts[0] == "profile":
+            if node.parts[0] == "profile" and not audiences_only:
                 if len(node.parts) == 1:
                     raise _Everything
                 fields.add(node.parts[1])
         elif isinstance(node, Call):
             if node.name == "inAudience":
                 argument = node.args[0] if node.args else None
-                if not (isinstance(argument, Literal) and isinstance(argument.value, str)):
+                if isinstance(argument, Literal) and isinstance(argument.value, str):
+                    audiences.append(argument.value)
+                elif not audiences_only:
                     raise _Everything
-                audiences.append(argument.value)
             stack.extend(node.args)
         elif isinstance(node, Binary):
             stack += [node.left, node.right]
@@ -112,6 +136,8 @@ def _read(node: Expr, fields: set[str]) -> list[str]:
 def _templates(content: Mapping[str, Any], channel: Any, root: Path, fields: set[str]) -> None:
     for key, value in content.items():
         html = channel == "email" and key in ("body", "body_file")
+        if key == "body_file" and escapes(root, str(value)) is not None:
+            raise _Everything  # never read: validation refuses the path (JO505), and so does the renderer
         scan = scan_file(root / str(value), html=html) if key == "body_file" else scan_source(str(value), html=html)
         if scan is None or scan.error is not None:
             raise _Everything

@@ -1,0 +1,196 @@
+"""The store's schema, as forward-only migrations: MIGRATIONS[n] takes schema version n to n + 1.
+
+Times are whole seconds since the epoch (UTC) in INTEGER columns: compact,
+ordered, and what §0 prints. Tables written once per profile are keyed so
+that a run inserts in key order (reference/perf.md §4b: a composite key in
+random order is 4x slower), carry integer codes rather than repeated text,
+and keep few rows per profile: an instance's step history lives in its own
+row, so 10M instances are 10M rows. The keys and indexes, table by table:
+
+- versions: PRIMARY KEY (id, version), the lookups of publish, diff, versions
+  and every run; a partial UNIQUE index makes a second `live` version of one
+  id impossible, whatever a racing writer does. version_files and
+  frozen_files keep every referenced file once per content (its sha256).
+- version_names: a version's step ids and outcome names as small integers,
+  for the history and the counts (written at publish, read by reports).
+- instances: PRIMARY KEY (journey, profile, entry), the engine's lookups
+  ("this profile's latest entry", "its active instance"); the entry history
+  (entries so far, the last one's time) is read from here, so pruning keeps
+  each profile's latest instance. Partial indexes hold only what a pass
+  looks for: parked instances by wake time, active instances per version.
+- outbox: `seq` is the export/ack cursor (AUTOINCREMENT: never reused, even
+  after the newest row is pruned); UNIQUE key makes creating a message twice
+  impossible (INSERT ... ON CONFLICT DO NOTHING in the chunk's transaction);
+  a partial index holds only what still has to be delivered.
+- fires: PRIMARY KEY (id, scheduled_at): one claim per (journey or campaign,
+  scheduled time), won by exactly one run; its result or skip reason beside it.
+- audience_members: the latest evaluation of each audience (audience
+  qualification and business events compare with it), keyed for both reads.
+- events: `seq` is push order; UNIQUE event_id drops a retried push (NULLs
+  never collide); a partial index holds the events still queued;
+  event_results records what each listening journey did with each.
+- overlay: update-profile's writes, keyed by (profile, field).
+- sends: the messages counted by capping's sliding windows, keyed for the
+  window's range scan per profile and channel.
+- action_calls: keyed by the call's idempotency key; a partial index holds
+  the calls still to make.
+- runs: one row per run-batch pass, for `jo status` and the run lock's report.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[list[str]] = [
+    [
+        """CREATE TABLE versions (
+            id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('journey', 'campaign')),
+            hash TEXT NOT NULL,
+            document TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('live', 'closed', 'stopped')),
+            published_at INTEGER NOT NULL,
+            published_by TEXT NOT NULL,
+            closed_at INTEGER,
+            PRIMARY KEY (id, version)
+        ) WITHOUT ROWID""",
+        "CREATE UNIQUE INDEX versions_one_live ON versions (id) WHERE status = 'live'",
+        """CREATE TABLE frozen_files (
+            hash TEXT PRIMARY KEY,
+            content BLOB NOT NULL
+        ) WITHOUT ROWID""",
+        """CREATE TABLE version_files (
+            id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            path TEXT NOT NULL,
+            hash TEXT NOT NULL REFERENCES frozen_files (hash),
+            PRIMARY KEY (id, version, path),
+            FOREIGN KEY (id, version) REFERENCES versions (id, version)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE version_names (
+            id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            code INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            PRIMARY KEY (id, version, code),
+            FOREIGN KEY (id, version) REFERENCES versions (id, version)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE instances (
+            journey TEXT NOT NULL,
+            profile TEXT NOT NULL,
+            entry INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            entered_at INTEGER NOT NULL,
+            step INTEGER,
+            reached_at INTEGER,
+            wake_at INTEGER,
+            wake_kind INTEGER,
+            token INTEGER NOT NULL DEFAULT 0,
+            ended_at INTEGER,
+            end_code INTEGER,
+            history BLOB NOT NULL DEFAULT x'',
+            state TEXT,
+            PRIMARY KEY (journey, profile, entry)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX instances_due ON instances (wake_at, seq) WHERE wake_at IS NOT NULL AND ended_at IS NULL",
+        "CREATE INDEX instances_active ON instances (journey, version) WHERE ended_at IS NULL",
+        """CREATE TABLE outbox (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            key TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            id TEXT NOT NULL,
+            version INTEGER,
+            step TEXT NOT NULL,
+            profile TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            message TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'sent', 'dead', 'cancelled', 'exported')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER,
+            last_error TEXT,
+            done_at INTEGER
+        )""",
+        "CREATE INDEX outbox_due ON outbox (next_attempt_at, seq) WHERE status = 'pending'",
+        """CREATE TABLE fires (
+            id TEXT NOT NULL,
+            scheduled_at INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            run INTEGER,
+            status TEXT NOT NULL CHECK (status IN ('claimed', 'done', 'skipped', 'failed')),
+            reason TEXT,
+            members INTEGER,
+            entered INTEGER,
+            cursor TEXT,
+            done_at INTEGER,
+            PRIMARY KEY (id, scheduled_at)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE audience_members (
+            audience TEXT NOT NULL,
+            profile TEXT NOT NULL,
+            evaluated_at INTEGER NOT NULL,
+            PRIMARY KEY (audience, profile)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE events (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            event_id TEXT UNIQUE,
+            name TEXT NOT NULL,
+            at INTEGER NOT NULL,
+            profile TEXT,
+            payload TEXT NOT NULL,
+            queued_at INTEGER NOT NULL,
+            done INTEGER NOT NULL DEFAULT 0
+        )""",
+        "CREATE INDEX events_queued ON events (at, seq) WHERE done = 0",
+        """CREATE TABLE event_results (
+            seq INTEGER NOT NULL REFERENCES events (seq),
+            journey TEXT NOT NULL,
+            result TEXT NOT NULL CHECK (result IN ('consumed', 'discarded')),
+            reason TEXT,
+            PRIMARY KEY (seq, journey)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE overlay (
+            profile TEXT NOT NULL,
+            field TEXT NOT NULL,
+            value TEXT,
+            source_value TEXT,
+            set_at INTEGER NOT NULL,
+            PRIMARY KEY (profile, field)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE sends (
+            profile TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            at INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            PRIMARY KEY (profile, channel, at, key)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE action_calls (
+            key TEXT PRIMARY KEY,
+            journey TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            profile TEXT NOT NULL,
+            entry INTEGER NOT NULL,
+            step TEXT NOT NULL,
+            action TEXT NOT NULL,
+            request TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'ok', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            response TEXT,
+            last_error TEXT,
+            created_at INTEGER NOT NULL,
+            done_at INTEGER
+        ) WITHOUT ROWID""",
+        "CREATE INDEX action_calls_pending ON action_calls (created_at) WHERE status = 'pending'",
+        """CREATE TABLE runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            started_at INTEGER NOT NULL,
+            now INTEGER NOT NULL,
+            ended_at INTEGER,
+            status TEXT NOT NULL CHECK (status IN ('running', 'done', 'failed')),
+            host TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            summary TEXT
+        )""",
+    ],
+]
