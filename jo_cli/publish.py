@@ -21,6 +21,7 @@ from jo_cli.findings import CheckResult
 from jo_cli.project import escapes, project_yaml_files
 from jo_cli.project_index import ProjectIndex
 from jo_cli.store import SqliteStore
+from jo_cli.store.instances import VOCABULARY
 from jo_cli.store.versions import (
     NewVersion,
     Version,
@@ -87,7 +88,7 @@ def candidates(index: ProjectIndex, paths: Sequence[Path] | None, *, shown: Mapp
             files = dict(referenced_files(index, kind, item.doc.data))
             document = item.doc.data
             new = NewVersion(id=ident, kind=kind, hash=content_hash(document, files), document=document,
-                             files=files, names=names_of(_names(document, kind)))
+                             files=files, names=names_of([*_names(document, kind), *VOCABULARY]))
             found.append(Candidate(item.path, shown.get(item.path, item.path.as_posix()), new))
     return sorted(found, key=lambda c: c.new.id)
 
@@ -208,7 +209,7 @@ def _event_names(data: Mapping[str, Any]) -> set[str]:
 
 
 def _names(data: Mapping[str, Any], kind: str) -> Iterator[str]:
-    """Step (or activity) ids in file order, then the names of their paths."""
+    """Step (or activity) ids in file order, then the names of their paths (the history's codes)."""
     nodes = data.get("steps" if kind == "journey" else "activities") or {}
     yield from (str(name) for name in nodes)
     for node in nodes.values() if isinstance(nodes, Mapping) else ():

@@ -19,7 +19,7 @@ from typing import Annotated
 import typer
 
 from jo_cli import __version__
-from jo_cli.cli import dryrun, explain, graph, init, publish, schema, validate
+from jo_cli.cli import dryrun, explain, graph, init, publish, report, schema, validate
 from jo_cli.errors import JoError
 
 app = typer.Typer(
@@ -65,6 +65,7 @@ app.command("publish")(publish.publish_command)
 app.command("diff")(publish.diff_command)
 app.command("versions")(publish.versions_command)
 app.command("close")(publish.close_command)
+app.command("report")(report.report_command)
 
 
 # Large results a command leaves for the process to drop at exit (a dry-run's millions of objects): freeing

@@ -144,9 +144,7 @@ def versions_command(
     from jo_cli.errors import JoError
     from jo_cli.store.versions import versions_of
 
-    root = _project_root(ctx, project_dir, Path.cwd())
-    opened = _open(_location(root, store, _config(root)), readonly=True)
-    assert opened is not None
+    opened, _ = open_project_store(ctx, project_dir, store, readonly=True)
     with opened:
         found = versions_of(opened, ident)
     if not found:
@@ -173,14 +171,21 @@ def close_command(
     from jo_cli.errors import JoError
     from jo_cli.store.versions import close_live, known_ids
 
-    root = _project_root(ctx, project_dir, Path.cwd())
-    opened = _open(_location(root, store, _config(root)))
-    assert opened is not None
+    opened, _ = open_project_store(ctx, project_dir, store)
     with opened, opened.write():
         if ident not in known_ids(opened):
             raise JoError(f"{ident}: never published in {opened.path}")
         closed = close_live(opened, ident, at=_now(now))
     typer.echo(f"closed {ident} v{closed}" if closed is not None else f"{ident} has no live version: nothing to close")
+
+
+def open_project_store(ctx: typer.Context, project_dir: Path | None, store: str | None, *,
+                       readonly: bool = False) -> tuple[SqliteStore, Path]:
+    """The store of the project (`-C`, else the nearest), which must exist; and the project's root."""
+    root = _project_root(ctx, project_dir, Path.cwd())
+    opened = _open(_location(root, store, _config(root)), readonly=readonly)
+    assert opened is not None
+    return opened, root
 
 
 def _project_root(ctx: typer.Context, project_dir: Path | None, cwd: Path) -> Path:

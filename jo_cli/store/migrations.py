@@ -16,8 +16,11 @@ row, so 10M instances are 10M rows. The keys and indexes, table by table:
 - instances: PRIMARY KEY (journey, profile, entry), the engine's lookups
   ("this profile's latest entry", "its active instance"); the entry history
   (entries so far, the last one's time) is read from here, so pruning keeps
-  each profile's latest instance. Partial indexes hold only what a pass
-  looks for: parked instances by wake time, active instances per version.
+  each profile's latest instance. One partial index holds only what a pass
+  looks for, the parked instances by wake time; the rare "every active
+  instance of a journey" (its end, `jo stop`) is a scan of the key's prefix,
+  and every further index would be one more B-tree write per entering
+  profile (bench_store.py).
 - outbox: `seq` is the export/ack cursor (AUTOINCREMENT: never reused, even
   after the newest row is pruned); UNIQUE key makes creating a message twice
   impossible (INSERT ... ON CONFLICT DO NOTHING in the chunk's transaction);
@@ -93,7 +96,6 @@ MIGRATIONS: list[list[str]] = [
             PRIMARY KEY (journey, profile, entry)
         ) WITHOUT ROWID""",
         "CREATE INDEX instances_due ON instances (wake_at, seq) WHERE wake_at IS NOT NULL AND ended_at IS NULL",
-        "CREATE INDEX instances_active ON instances (journey, version) WHERE ended_at IS NULL",
         """CREATE TABLE outbox (
             seq INTEGER PRIMARY KEY AUTOINCREMENT,
             key TEXT NOT NULL UNIQUE,
