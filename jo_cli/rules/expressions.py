@@ -10,11 +10,12 @@ from jo_cli.expr.checker import JOURNEY_FIELDS, Scope, check
 from jo_cli.expr.parser import ExprSyntaxError, parse
 from jo_cli.expr.types import ANY, BOOLEAN, DATETIME, INTEGER, Type, accepts, from_schema, object_of
 from jo_cli.findings import Finding
-from jo_cli.loader import Document, JsonPath, Span
+from jo_cli.loader import Document, JsonPath
 from jo_cli.project_index import PROFILES, ProjectIndex
 from jo_cli.rules.base import RuleContext, declare, rule
 from jo_cli.rules.references import entries_and_steps
 from jo_cli.rules.references_data import DATA_CONTEXT, activities_with_table
+from jo_cli.rules.scalars import locate_in_value
 
 Role = TypingLiteral["condition", "datetime", "value"]
 EXPR_CONTEXT = {**DATA_CONTEXT}
@@ -128,14 +129,6 @@ def check_text(text: Any, scope: Scope, role: Role) -> list[tuple[str, str, int,
     return problems
 
 
-def locate_in_scalar(doc: Document, span: Span, offset: int) -> tuple[int, int]:
-    """The file position of `offset` inside a scalar: exact on one line, else the scalar's start."""
-    if span.line != span.end_line:
-        return span.line, span.col
-    quoted = doc.line_text(span.line)[span.col - 1:span.col] in ("'", '"')
-    return span.line, span.col + offset + (1 if quoted else 0)
-
-
 @rule("JO401", "expression-syntax", "error", example_context=EXPR_CONTEXT)
 def check_expressions(doc: Document, context: RuleContext) -> Iterator[Finding]:
     """An expression does not parse (an unclosed parenthesis, a stray operator, `AND` in capitals, ...).
@@ -158,10 +151,8 @@ def check_expressions(doc: Document, context: RuleContext) -> Iterator[Finding]:
     for path, text, role, scope in _scoped_expressions(doc, context.kind, project):
         span = doc.locate(path)
         for code, message, start, end in check_text(text, scope, role):
-            line, col = locate_in_scalar(doc, span, start)
-            end_line, end_col = locate_in_scalar(doc, span, end)
             rule_ = EXPRESSION_RULES.get(code, check_expressions)
-            yield rule_.finding(doc, Span(line, col, end_line, end_col), message)
+            yield rule_.finding(doc, locate_in_value(doc, span, text, start, end), message)
 
 
 def _scoped_expressions(doc: Document, kind: str, project: ProjectIndex) -> Iterator[

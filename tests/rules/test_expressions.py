@@ -40,11 +40,6 @@ def test_messages_suggest_the_fix(project) -> None:
     assert "cannot order string and integer with `>`" in messages
 
 
-def test_multi_line_scalars_point_at_their_start(project) -> None:
-    project.write("audiences/a.yaml", "kind: audience\nid: a\nwhere: >\n  profile.email is not null\n  and nope(1)\n")
-    assert project.check("audiences/a.yaml") == [("JO403", 3, 8)]
-
-
 @pytest.mark.parametrize(
     ("where", "code", "col"),
     [
