@@ -88,7 +88,9 @@ declare("JO205", "invalid-value", "error", """
     A value breaks its format, pattern or bounds: a malformed id, duration, date or email.
 
     Durations are ISO 8601 and exact (`P3D`, `PT12H`; no years or months),
-    dates `2026-12-01`, date-times `2026-12-01T09:00:00Z`.
+    dates `2026-12-01`, date-times `2026-12-01T09:00:00Z`. A `pattern` in a
+    data schema or an event's payload schema must compile with RE2, as the
+    readers compile it: no backreferences (`\\1`) and no lookarounds.
 
     Fails:
         kind: journey

@@ -16,6 +16,7 @@ from jo_cli.findings import Finding
 from jo_cli.loader import Document, JsonPath, Span, dotted
 from jo_cli.schema.bundled import SCHEMA_NAMES, load_schema, schema_file_name
 from jo_cli.schema.formats import FORMAT_HELP, format_checker
+from jo_cli.schema.patterns import pattern_findings
 from jo_cli.suggest import closest
 
 YAML11_BOOLEANS = frozenset({"yes", "no", "on", "off", "y", "n", "Yes", "No", "On", "Off", "YES", "NO", "ON", "OFF"})
@@ -103,7 +104,8 @@ def validator_for(name: str) -> Draft7Validator:
 def check_document(doc: Document, schema_name: str) -> list[Finding]:
     """Every schema violation of `doc`, one finding per offending node."""
     errors = list(validator_for(schema_name).iter_errors(doc.data))
-    return [finding for error in _most_precise(errors) for finding in _findings(doc, error)]
+    found = [finding for error in _most_precise(errors) for finding in _findings(doc, error)]
+    return found + pattern_findings(doc, schema_name)
 
 
 def _most_precise(errors: Iterable[ValidationError]) -> Iterator[ValidationError]:
