@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 
 # typer and rich read these when imported: set them before jo_cli.cli is imported.
 os.environ.update({"NO_COLOR": "1", "COLUMNS": "100", "TERMINAL_WIDTH": "3000", "_TYPER_FORCE_DISABLE_TERMINAL": "1"})
@@ -18,6 +19,22 @@ from jo_cli.cli.app import run  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+DEMO_PARTS = ("jo.yaml", "journeys", "campaigns", "audiences", "events", "templates", "data")
+
+
+def copy_demo(directory: Path) -> Path:
+    """A copy of the repository's demo project in `directory / "demo"`, for tests that change or publish it."""
+    root = directory / "demo"
+    root.mkdir(parents=True, exist_ok=True)
+    for name in DEMO_PARTS:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, root / name)
+        else:
+            shutil.copy(source, root / name)
+    return root
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -45,17 +45,12 @@ def publish_command(
     """Freeze each changed journey and campaign as a new immutable version; unchanged ones are a no-op."""
     from jo_cli.cli.render.findings import REPORTERS
     from jo_cli.errors import JoError
-    from jo_cli.project import command_line_path
     from jo_cli.publish import candidates, publish, validate_for_publish
     from jo_cli.validate import display_path
 
     cwd = Path.cwd()
     root = _project_root(ctx, project_dir, cwd)
-    given = [command_line_path(p, cwd=cwd, project_dir=project_dir or (ctx.obj or {}).get("project_dir"))
-             for p in paths or ()]
-    for path in given:
-        if not path.is_file():
-            raise JoError(f"{display_path(path, cwd)}: no such file")
+    given = _files(ctx, project_dir, paths or [], cwd)
     validation = validate_for_publish(root, given, cwd=cwd)
     result = validation.result()
     index = validation.index
@@ -101,16 +96,13 @@ def diff_command(
     """What publishing FILE would change: steps added, removed and changed per field, and referenced files."""
     from jo_cli.diff import diff_versions
     from jo_cli.errors import JoError
-    from jo_cli.project import command_line_path
     from jo_cli.publish import candidates
     from jo_cli.store.versions import latest_version, version_document, version_files
     from jo_cli.validate import display_path, index_project
 
     cwd = Path.cwd()
     root = _project_root(ctx, project_dir, cwd)
-    path = command_line_path(file, cwd=cwd, project_dir=project_dir or (ctx.obj or {}).get("project_dir"))
-    if not path.is_file():
-        raise JoError(f"{display_path(path, cwd)}: no such file")
+    [path] = _files(ctx, project_dir, [file], cwd)
     index = index_project(root)
     found = candidates(index, [path], shown={})
     if not found:
@@ -186,6 +178,20 @@ def open_project_store(ctx: typer.Context, project_dir: Path | None, store: str 
     opened = _open(_location(root, store, _config(root)), readonly=readonly)
     assert opened is not None
     return opened, root
+
+
+def _files(ctx: typer.Context, project_dir: Path | None, paths: list[Path], cwd: Path) -> list[Path]:
+    """Files named on the command line, resolved as every command resolves them; each must exist."""
+    from jo_cli.errors import JoError
+    from jo_cli.project import command_line_path
+    from jo_cli.validate import display_path
+
+    found = [command_line_path(p, cwd=cwd, project_dir=project_dir or (ctx.obj or {}).get("project_dir"))
+             for p in paths]
+    for path in found:
+        if not path.is_file():
+            raise JoError(f"{display_path(path, cwd)}: no such file")
+    return found
 
 
 def _project_root(ctx: typer.Context, project_dir: Path | None, cwd: Path) -> Path:

@@ -11,7 +11,6 @@ not parse) keeps every field.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -31,18 +30,7 @@ def profile_fields(journey: Mapping[str, Any], *, root: Path, audiences: Mapping
     """Top-level profile fields `journey` (a document's data) can read; None: all of them."""
     fields = {name for name in always if name}
     try:
-        seen_audiences: set[str] = set()
-        pending = [journey["entry"]["audience"]] if journey.get("entry", {}).get("audience") else []
-        for text in _expressions(journey):
-            pending += _read(_parse(text), fields)
-        while pending:
-            name = pending.pop()
-            if name in seen_audiences:
-                continue
-            seen_audiences.add(name)
-            where = (audiences.get(name) or {}).get("where")
-            if where is not None:
-                pending += _read(_parse(where), fields)
+        _walk_audiences(journey, audiences, fields)
         for step in (journey.get("steps") or {}).values():
             if not isinstance(step, dict):
                 continue
@@ -60,10 +48,24 @@ def profile_fields(journey: Mapping[str, Any], *, root: Path, audiences: Mapping
 def named_audiences(journey: Mapping[str, Any], *, audiences: Mapping[str, Mapping[str, Any]]) -> set[str]:
     """The audiences a journey reads: its entry's, those `inAudience` names in its expressions, and those
     their own `where`s name in turn (what a published version freezes with it). A computed name reads none."""
+    return _walk_audiences(journey, audiences, None)
+
+
+def _walk_audiences(journey: Mapping[str, Any], audiences: Mapping[str, Mapping[str, Any]],
+                    fields: set[str] | None) -> set[str]:
+    """The audiences the journey's expressions name, through their own `where`s; with `fields`, the profile
+    fields all of them read are added to it (raising _Everything for a read no name pins down)."""
+    def read(text: Any) -> list[str]:
+        if fields is not None:
+            return _read(_parse(text), fields)
+        try:
+            return _read(_parse(text), set(), audiences_only=True)
+        except _Everything:  # a text that does not parse names nothing
+            return []
+
     pending = [str(journey["entry"]["audience"])] if (journey.get("entry") or {}).get("audience") else []
     for text in _expressions(journey):
-        with contextlib.suppress(_Everything):  # a text that does not parse names nothing
-            pending += _read(_parse(text), set(), audiences_only=True)
+        pending += read(text)
     seen: set[str] = set()
     while pending:
         name = pending.pop()
@@ -72,8 +74,7 @@ def named_audiences(journey: Mapping[str, Any], *, audiences: Mapping[str, Mappi
         seen.add(name)
         where = (audiences.get(name) or {}).get("where")
         if where is not None:
-            with contextlib.suppress(_Everything):
-                pending += _read(_parse(where), set(), audiences_only=True)
+            pending += read(where)
     return seen
 
 

@@ -19,22 +19,14 @@ import pytest
 
 from jo_cli.engine.project import ProjectInputs
 from jo_cli.errors import JoError
-from tests.conftest import REPO
+from tests.conftest import REPO, copy_demo
 
 NOW = "2026-12-01T08:00:00Z"
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    root = tmp_path / "demo"
-    for name in ("jo.yaml", "journeys", "campaigns", "audiences", "events", "templates", "data"):
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, root / name)
-        else:
-            root.mkdir(parents=True, exist_ok=True)
-            shutil.copy(source, root / name)
-    return root
+    return copy_demo(tmp_path)
 
 
 def _edit(path: Path, old: str, new: str) -> None:

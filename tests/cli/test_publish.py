@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +12,7 @@ import pytest
 
 from jo_cli.store import open_store
 from jo_cli.store.versions import canonical_json, version_files, versions_of
-from tests.conftest import REPO
+from tests.conftest import copy_demo
 
 NOW = "2026-12-01T08:00:00Z"
 LATER = "2026-12-02T08:00:00Z"
@@ -23,15 +22,7 @@ IDS = sorted(["abandoned-cart", "back-in-stock", "birthday", "concierge-callback
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    root = tmp_path / "demo"
-    for name in ("jo.yaml", "journeys", "campaigns", "audiences", "events", "templates", "data"):
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, root / name)
-        else:
-            root.mkdir(parents=True, exist_ok=True)
-            shutil.copy(source, root / name)
-    return root
+    return copy_demo(tmp_path)
 
 
 def _edit(path: Path, old: str, new: str) -> None:
@@ -235,3 +226,15 @@ def test_racing_publishers_make_one_version_per_content(project: Path) -> None:
     with open_store(project / ".jo" / "store.db", readonly=True) as store:
         counts = dict(store.execute("SELECT id, COUNT(*) FROM versions GROUP BY id").fetchall())
     assert counts == {ident: 2 if ident == "birthday" else 1 for ident in IDS}
+
+
+def test_audiences_named_by_inaudience_are_frozen_too(run_jo, project: Path) -> None:  # type: ignore[no-untyped-def]
+    """Through `inAudience` in a step and through another audience's `where`: both freeze with the journey."""
+    _edit(project / "audiences" / "new-subscribers.yaml", "where: ", 'where: not inAudience("lapsed-buyers") and ')
+    _edit(project / "journeys" / "welcome-series.yaml", "when: profile.last_purchase_at is not null",
+          'when: profile.last_purchase_at is not null or inAudience("gold-members")')
+    assert run_jo("jo", "validate", cwd=project).code == 0
+    _publish(run_jo, project)
+    with open_store(project / ".jo" / "store.db", readonly=True) as store:
+        frozen = set(version_files(store, "welcome-series", 1))
+    assert {"audiences/new-subscribers.yaml", "audiences/gold-members.yaml", "audiences/lapsed-buyers.yaml"} <= frozen

@@ -19,7 +19,7 @@ import jo_cli.store.sqlite as sqlite_store
 from jo_cli.publish import Candidate, candidates, publish, validate_for_publish
 from jo_cli.store import SCHEMA_VERSION, open_store
 from jo_cli.store.sqlite import APPLICATION_ID
-from tests.conftest import REPO
+from tests.conftest import copy_demo
 
 NOW = dt.datetime(2026, 12, 1, 8, tzinfo=dt.UTC)
 LATER = dt.datetime(2026, 12, 2, 8, tzinfo=dt.UTC)
@@ -55,18 +55,6 @@ def _killed_at(statement: int, work: Callable[[], None]) -> bool:
     return os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
 
 
-def _project(tmp_path: Path) -> Path:
-    root = tmp_path / "demo"
-    for name in ("jo.yaml", "journeys", "campaigns", "audiences", "events", "templates", "data"):
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, root / name)
-        else:
-            root.mkdir(parents=True, exist_ok=True)
-            shutil.copy(source, root / name)
-    return root
-
-
 def _versions(path: Path) -> list[tuple[str, int]]:
     if not path.exists():
         return []
@@ -87,7 +75,7 @@ def _candidates(project: Path) -> list[Candidate]:
 def test_kill_9_at_every_statement_of_a_publish(tmp_path: Path) -> None:
     """The first publish (the store created too) and a publish of one changed file, killed at each statement:
     afterwards the store holds every version of the invocation or none, and a rerun ends where one run ends."""
-    project = _project(tmp_path)
+    project = copy_demo(tmp_path)
     first = _candidates(project)
     path = project / "journeys" / "birthday.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("tags: [loyalty, birthday]", "tags: [x]"))

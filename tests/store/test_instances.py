@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,7 @@ from jo_cli.store.instances import (
     instances_of,
     start_instances,
 )
-from tests.conftest import REPO
+from tests.conftest import copy_demo
 
 T0 = dt.datetime(2026, 12, 1, 8, tzinfo=dt.UTC)
 NAMES = Names(["check", "mail", "wait-3d", "opted-in", *VOCABULARY])
@@ -49,14 +48,7 @@ def test_an_unknown_name_is_refused() -> None:
 
 @pytest.fixture
 def published(tmp_path: Path, run_jo) -> Path:  # type: ignore[no-untyped-def]
-    root = tmp_path / "demo"
-    for name in ("jo.yaml", "journeys", "campaigns", "audiences", "events", "templates", "data"):
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, root / name)
-        else:
-            root.mkdir(parents=True, exist_ok=True)
-            shutil.copy(source, root / name)
+    root = copy_demo(tmp_path)
     assert run_jo("jo", "publish", "--now", "2026-12-01T00:00:00Z", cwd=root).code == 0
     return root
 
