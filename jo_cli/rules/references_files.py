@@ -1,4 +1,4 @@
-"""JO504-JO505: files a document names exist, inside the project (SPEC §4, §10.2)."""
+"""JO504-JO505, JO515: files a document names exist, inside the project (SPEC §4, §10.2)."""
 
 from __future__ import annotations
 
@@ -39,15 +39,36 @@ def referenced_files(doc: Document, kind: str | None) -> Iterator[tuple[JsonPath
                     yield ("entities", name, field), entity[field]
 
 
+def is_data_source(path: JsonPath) -> bool:
+    """A CSV of rows (`profiles.source`, `entities.*.source`, an audience's uploaded list), not a template or schema.
+
+    Projects keep these out of git (they hold personal data): only the commands that read rows open them.
+    """
+    return bool(path) and path[-1] == "source"
+
+
 def _project(context: RuleContext) -> ProjectIndex | None:
     return context.project
 
 
+def _missing(project: ProjectIndex, name: str) -> str | None:
+    """`did you mean` for a file inside the project that does not exist; None when it exists (or is outside)."""
+    if escapes(project.root, name) is not None or (project.root / name).is_file():
+        return None
+    folder = (project.root / name).parent
+    suffix = PurePosixPath(name).suffix
+    siblings = sorted(p.name for p in folder.iterdir() if p.suffix == suffix) if folder.is_dir() else []
+    close = closest(PurePosixPath(name).name, siblings)
+    return f"; did you mean `{PurePosixPath(name).parent / close}`?" if close else ""
+
+
 @rule("JO504", "missing-file", "error", example_context=FILE_CONTEXT)
 def check_files_exist(doc: Document, context: RuleContext) -> Iterator[Finding]:
-    """A template, data file or schema that a document names does not exist.
+    """A template or data schema that a document names does not exist.
 
-    Paths are relative to the project root (the folder holding jo.yaml).
+    Paths are relative to the project root (the folder holding jo.yaml). A
+    missing CSV of rows is JO515, a warning: the schema that types it is
+    still required here.
 
     Fails:
         kind: journey
@@ -66,14 +87,46 @@ def check_files_exist(doc: Document, context: RuleContext) -> Iterator[Finding]:
     if project is None:
         return
     for path, name in referenced_files(doc, context.kind):
-        if escapes(project.root, name) is None and not (project.root / name).is_file():
-            folder = (project.root / name).parent
-            suffix = PurePosixPath(name).suffix
-            siblings = sorted(p.name for p in folder.iterdir() if p.suffix == suffix) if folder.is_dir() else []
-            close = closest(PurePosixPath(name).name, siblings)
-            suggestion = f"; did you mean `{PurePosixPath(name).parent / close}`?" if close else ""
+        suggestion = None if is_data_source(path) else _missing(project, name)
+        if suggestion is not None:
             yield check_files_exist.finding(doc, doc.locate(path), f"`{name}` does not exist{suggestion}",
                                             hint="paths are relative to the folder holding jo.yaml")
+
+
+@rule("JO515", "missing-data-file", "warning", example_path="jo.yaml", example_context={
+    **CONTEXT, "data/profiles.schema.json": '{"type": "object", "properties": {"id": {"type": "string"}}}',
+    "data/profiles.csv": "id\n"})
+def check_data_files_exist(doc: Document, context: RuleContext) -> Iterator[Finding]:
+    """A CSV of rows that jo.yaml or an audience names (`profiles.source`, `entities.*.source`, `source:`) is absent.
+
+    A warning, not an error: projects keep profile and entity exports out
+    of git (they hold personal data), so `jo validate` in CI passes without
+    them. Only the commands that read rows (`jo dry-run`) open the file, and
+    they stop with exit 2 while it is missing. The schema beside it is still
+    required (JO504) and checked.
+
+    Fails:
+        kind: project
+        name: shop
+        timezone: Europe/Paris
+        profiles: {source: data/profile.csv, schema: data/profiles.schema.json, identity: id}
+    Passes:
+        kind: project
+        name: shop
+        timezone: Europe/Paris
+        profiles: {source: data/profiles.csv, schema: data/profiles.schema.json, identity: id}
+    """
+    project = _project(context)
+    if project is None:
+        return
+    for path, name in referenced_files(doc, context.kind):
+        suggestion = _missing(project, name) if is_data_source(path) else None
+        if suggestion is not None:
+            yield check_data_files_exist.finding(
+                doc, doc.locate(path),
+                f"`{name}` does not exist{suggestion}; it is read only by commands that read rows (`jo dry-run`), "
+                "which stop with exit 2 without it",
+                hint="fine in CI when the data is kept out of git; paths are relative to the folder holding jo.yaml")
 
 
 @rule("JO505", "path-outside-project", "error", example_context=FILE_CONTEXT)

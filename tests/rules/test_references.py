@@ -82,11 +82,40 @@ def test_jo502_and_jo503_events(project) -> None:
     assert project.check("journeys/a.yaml") == [("JO503", 3, 29)]
 
 
-def test_jo504_missing_template_and_data(project) -> None:
+def test_jo504_missing_template_and_schema(project) -> None:
     project.write("journeys/a.yaml", JOURNEY.replace("templates/welcome.html", "templates/welcom.html"))
     assert project.check("journeys/a.yaml") == [("JO504", 8, 39)]
+    (project.root / "data" / "purchases.schema.json").unlink()
+    assert project.check("jo.yaml") == [("JO504", 16, 13)]
+
+
+def test_jo515_missing_data_files_are_warnings(project) -> None:
     (project.root / "data" / "purchases.csv").unlink()
-    assert project.check("jo.yaml") == [("JO504", 14, 13)]
+    (project.root / "data" / "profiles.csv").unlink()
+    project.write("audiences/vip.yaml", "kind: audience\nid: vip\nsource: data/uploads/vip.csv\n")
+    assert project.check("jo.yaml") == [("JO515", 4, 20), ("JO515", 14, 13)]
+    assert project.check("audiences/vip.yaml") == [("JO515", 3, 9)]
+    result = validate_project(project.root, cwd=project.root).result()
+    assert (result.errors, result.warnings) == (0, 3)
+    finding = next(f for f in result.findings if f.path == "jo.yaml" and f.line == 4)
+    assert finding.severity == "warning"
+    assert finding.message == ("`data/profiles.csv` does not exist; it is read only by commands that read rows "
+                               "(`jo dry-run`), which stop with exit 2 without it")
+
+
+def test_jo515_suggests_a_close_name(project) -> None:
+    text = (project.root / "jo.yaml").read_text()
+    project.write("jo.yaml", text.replace("source: data/purchases.csv", "source: data/purchase.csv"))
+    [finding] = [f for f in validate_project(project.root, cwd=project.root).findings if f.code == "JO515"]
+    assert "did you mean `data/purchases.csv`?" in finding.message
+
+
+def test_a_missing_schema_stays_an_error_beside_a_missing_csv(project) -> None:
+    (project.root / "data" / "profiles.csv").unlink()
+    (project.root / "data" / "profiles.schema.json").unlink()
+    result = validate_project(project.root, cwd=project.root).result()
+    assert [(f.code, f.severity, f.line) for f in result.findings if f.path == "jo.yaml"] == [
+        ("JO515", "warning", 4), ("JO504", "error", 4)]
 
 
 def test_jo505_paths_that_leave_the_project(project, tmp_path_factory) -> None:
