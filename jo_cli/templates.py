@@ -10,6 +10,7 @@ a template do not pay for it at start-up.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +28,10 @@ MAX_TEMPLATE_BYTES = 1024 * 1024
 MAPPING_METHODS = frozenset({"get", "items", "keys", "values"})
 # Names Jinja itself provides inside templates besides its globals.
 _ALWAYS_BOUND = frozenset({"self"})
+# Tags that load another template: the sandbox has no loader, so they can never render (SPEC §7.5).
+LOADING_TAGS = ("include", "extends", "import", "from")
+_LOADING_TAG = re.compile(r"\{%[-+]?\s*(" + "|".join(LOADING_TAGS) + r")\b")
+_NEWLINE = re.compile(r"\r\n|\r|\n")  # Jinja's own line breaks
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +54,23 @@ class Reference:
 
 
 @dataclass(frozen=True, slots=True)
+class LoadingTag:
+    """An `{% include %}`, `{% extends %}`, `{% import %}` or `{% from %}`: where it starts in the source."""
+
+    tag: str
+    line: int
+    col: int
+    end_line: int  # at the end of its keyword
+    end_col: int
+    offset: int  # of its `{%` in the template's text
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
 class TemplateScan:
     error: TemplateError | None
     references: tuple[Reference, ...] = ()
+    loading_tags: tuple[LoadingTag, ...] = ()
 
 
 def environment(*, html: bool) -> SandboxedEnvironment:
@@ -91,7 +110,41 @@ def scan_source(source: str, *, html: bool = False) -> TemplateScan:
         scanner.visit(tree, set())
     except RecursionError:
         return TemplateScan(TemplateError(1, "expressions nested too deeply"))
-    return TemplateScan(scanner.error, tuple(scanner.references))
+    return TemplateScan(scanner.error, tuple(scanner.references), _loading_tags(source, tree))
+
+
+def _loading_tags(source: str, tree: nodes.Template) -> tuple[LoadingTag, ...]:
+    """Every tag that loads another template, located at its `{%` (Jinja's nodes carry only a line)."""
+    from jinja2 import nodes
+
+    kinds = {nodes.Include: "include", nodes.Extends: "extends", nodes.Import: "import", nodes.FromImport: "from"}
+    found = list(tree.find_all(tuple(kinds)))
+    if not found:
+        return ()
+    starts = [0, *(m.end() for m in _NEWLINE.finditer(source))]
+
+    def line_of(offset: int) -> int:
+        return sum(1 for start in starts if start <= offset)
+
+    def col_of(offset: int) -> int:
+        return offset - starts[line_of(offset) - 1] + 1
+
+    # Each node takes the first unused `{% tag` whose keyword is on the node's line (a tag may span lines).
+    candidates = [(m, line_of(m.start(1))) for m in _LOADING_TAG.finditer(source)]
+    used: set[int] = set()
+    tags: list[LoadingTag] = []
+    for node in found:
+        tag = kinds[type(node)]
+        match = next((m for m, line in candidates if line == node.lineno and m.group(1) == tag
+                      and m.start() not in used), None)
+        if match is None:  # not written as `{% tag`: the start of its line
+            offset = starts[min(node.lineno, len(starts)) - 1]
+            end = offset + 1
+        else:
+            used.add(match.start())
+            offset, end = match.start(), match.end()
+        tags.append(LoadingTag(tag, line_of(offset), col_of(offset), line_of(end), col_of(end), offset, end))
+    return tuple(sorted(tags, key=lambda t: t.offset))
 
 
 _FILE_SCANS: dict[tuple[Path, int, int, bool], TemplateScan] = {}

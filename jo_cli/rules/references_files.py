@@ -47,6 +47,21 @@ def is_data_source(path: JsonPath) -> bool:
     return bool(path) and path[-1] == "source"
 
 
+def shown_path(project: ProjectIndex, doc: Document, name: str) -> str:
+    """A file the document names, as findings name files: like the document's own path (relative to where jo runs).
+
+    For findings inside that file (a template's tag), next to the document's own findings.
+    """
+    file = project.root / name
+    indexed = next((item.path for items in project.documents.values() for item in items if item.doc is doc), None)
+    shown = PurePosixPath(doc.path)
+    if indexed is None or shown.is_absolute() or len(shown.parts) > len(indexed.parts):
+        return file.as_posix()
+    cwd = indexed.parents[len(shown.parts) - 1]
+    resolved = file.resolve()
+    return resolved.relative_to(cwd).as_posix() if resolved.is_relative_to(cwd) else file.as_posix()
+
+
 def _project(context: RuleContext) -> ProjectIndex | None:
     return context.project
 

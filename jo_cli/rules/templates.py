@@ -1,9 +1,9 @@
-"""JO460-JO463: message templates parse, and read only names and fields that exist (SPEC §6.4, §7.5, §9.1, §10.3)."""
+"""JO460-JO464: templates parse, load no other template, read only names and fields that exist (SPEC §7.5, §10.3)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from jo_cli.findings import Finding
@@ -13,8 +13,10 @@ from jo_cli.project_index import PROFILES, ProjectIndex, dotted_fields
 from jo_cli.rules.base import Rule, RuleContext, rule
 from jo_cli.rules.references import CHANNEL_ACTIVITIES, activities, entries_and_steps
 from jo_cli.rules.references_data import DATA_CONTEXT
+from jo_cli.rules.references_files import shown_path
+from jo_cli.rules.scalars import locate_in_value
 from jo_cli.suggest import did_you_mean
-from jo_cli.templates import Reference, TemplateScan, scan_file, scan_source, unknown_field
+from jo_cli.templates import LoadingTag, Reference, TemplateScan, scan_file, scan_source, unknown_field
 
 INLINE_FIELDS = ("subject", "title", "body", "text")
 JOURNEY_FIELDS = frozenset({"id", "version", "step", "entered_at"})
@@ -47,6 +49,7 @@ class _Issue:
     span: Span
     message: str
     hint: str | None = None
+    path: str | None = None  # a template file's, when the finding is in it rather than in the document
 
 
 @rule("JO460", "template-syntax", "error", example_context=TEMPLATE_CONTEXT)
@@ -181,10 +184,45 @@ def check_template_event(doc: Document, context: RuleContext) -> Iterator[Findin
     yield from _findings(check_template_event, doc, context)
 
 
+@rule("JO464", "template-loads-template", "error", example_context=TEMPLATE_CONTEXT)
+def check_template_loading(doc: Document, context: RuleContext) -> Iterator[Finding]:
+    """A template uses `{% include %}`, `{% extends %}`, `{% import %}` or `{% from ... import %}`.
+
+    Templates render one by one in Jinja's sandbox, with no loader: a tag
+    that loads another template fails every render (`render_error`), so jo
+    refuses it here. The finding is at the tag: in the template file for a
+    `body_file`, in the YAML value for inline content. Repeat shared parts,
+    or reuse them inside one template with a `{% macro %}`.
+
+    Fails:
+        kind: journey
+        id: welcome
+        entry: {type: event, event: signed_up, next: hello}
+        steps:
+          hello:
+            type: message
+            channel: email
+            content: {subject: Hi, body: '<p>Hi</p>{% include "footer.html" %}'}
+            next: end
+    Passes:
+        kind: journey
+        id: welcome
+        entry: {type: event, event: signed_up, next: hello}
+        steps:
+          hello:
+            type: message
+            channel: email
+            content: {subject: Hi, body: '<p>Hi</p><p>Unsubscribe any time.</p>'}
+            next: end
+    """
+    yield from _findings(check_template_loading, doc, context)
+
+
 def _findings(this: Rule, doc: Document, context: RuleContext) -> Iterator[Finding]:
     for issue in _issues(doc, context):
         if issue.code == this.code:
-            yield this.finding(doc, issue.span, issue.message, hint=issue.hint)
+            finding = this.finding(doc, issue.span, issue.message, hint=issue.hint)
+            yield replace(finding, path=issue.path) if issue.path is not None else finding
 
 
 # The four rules run one after the other on a document: scan it once.
@@ -226,7 +264,7 @@ class _Checker:
         self.kind = kind
         self.project = project
         self.issues: list[_Issue] = []
-        self._seen: set[tuple[str, Span, str]] = set()
+        self._seen: set[tuple[str, Span, str, str | None]] = set()
         self._events: tuple[list[str], set[str] | None] | None = None
 
     def check_content(self, path: JsonPath, channel: str | None, content: dict[str, Any]) -> None:
@@ -234,11 +272,32 @@ class _Checker:
             source = content.get(field)
             if isinstance(source, str):
                 html = channel == "email" and field == "body"
-                self._check_scan(scan_source(source, html=html), (*path, field), None)
+                inline = scan_source(source, html=html)
+                self._check_scan(inline, (*path, field), None)
+                for tag in inline.loading_tags:
+                    span = locate_in_value(self.doc, self.doc.locate((*path, field)), source, tag.offset, tag.end)
+                    self._loading_tag(tag, span, None)
         name = content.get("body_file")
         scan = self._file_scan(name) if isinstance(name, str) else None
         if scan is not None:
             self._check_scan(scan, (*path, "body_file"), str(name))
+            self._file_loading_tags(scan, str(name))
+
+    def _file_loading_tags(self, scan: TemplateScan, name: str) -> None:
+        """JO464 in the template file itself, once per run however many steps send it."""
+        reported: set[str] = self.project.memo.setdefault("JO464.files", set())
+        if not scan.loading_tags or name in reported:
+            return
+        reported.add(name)
+        shown = shown_path(self.project, self.doc, name)
+        for tag in scan.loading_tags:
+            self._loading_tag(tag, Span(tag.line, tag.col, tag.end_line, tag.end_col), shown)
+
+    def _loading_tag(self, tag: LoadingTag, span: Span, path: str | None) -> None:
+        what = "{% from ... import %}" if tag.tag == "from" else f"{{% {tag.tag} %}}"
+        self._add("JO464", span, f"`{what}` cannot render: jo renders each template on its own, in a sandbox "
+                  "with no other templates to load", hint="copy the shared part into this template, or define "
+                  "a `{% macro %}` in it and call that", path=path)
 
     def _file_scan(self, name: str) -> TemplateScan | None:
         """The scan of a body_file inside the project, once per run (many journeys share a template)."""
@@ -323,11 +382,11 @@ class _Checker:
             self._events = (list(dict.fromkeys(names)), fields)
         return self._events
 
-    def _add(self, code: str, span: Span, message: str, *, hint: str | None = None) -> None:
-        key = (code, span, message)
+    def _add(self, code: str, span: Span, message: str, *, hint: str | None = None, path: str | None = None) -> None:
+        key = (code, span, message, path)
         if key not in self._seen:
             self._seen.add(key)
-            self.issues.append(_Issue(code, span, message, hint))
+            self.issues.append(_Issue(code, span, message, hint, path))
 
 
 def _payload_fields(project: ProjectIndex, name: str) -> set[str] | None:
