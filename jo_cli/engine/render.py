@@ -25,8 +25,15 @@ Decisions:
   times; calling null is an error. An attribute a non-mapping value lacks
   (`profile.first_name.frist`) is an error.
 - Values print as `toString` prints them (`true`, `…Z`, `3` for 3.0, null as
-  ""), in `{{ }}` and as operands of `~` alike; HTML email bodies (`body`, `body_file` on `email`) are autoescaped, the
-  subject, the text part, SMS and push are not.
+  "", lists and objects as `[1, null, true]`), in `{{ }}`, as operands of `~`,
+  through `|string` and `|join` and as the text the text filters (`upper`,
+  `trim`, `replace`, ...) read; a value `toString` has no text for is a
+  render error, never a Python repr or a memory address: a function or
+  method (`{{ profile.name.upper }}`: call it), a generator or other iterable
+  (`{{ xs|map('upper') }}`: add `|list`), any other object. A `%` or
+  `.format` on a string formats as Python does. HTML email bodies (`body`,
+  `body_file` on `email`) are autoescaped, the subject, the text part, SMS and
+  push are not.
 - Budgets. A message's fields render within `cpu_seconds` together (wall time
   of a single-threaded render, read with `perf_counter`, which costs 50 ns
   where a thread CPU clock is a system call); each field's output is at most
@@ -50,8 +57,10 @@ jinja2 is imported on first use, not at module import.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import math
+import numbers
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -84,6 +93,11 @@ CHANNEL_FIELDS: dict[str, tuple[Field, ...]] = {
     "email": ("subject", "body", "text"), "sms": ("body",), "push": ("title", "body")}
 _FILENAME = "<jo template>"  # compiled templates' name, to find their lines in tracebacks
 _MESSAGE_CHARS = 300
+# Filters that read their input as text (Jinja applies str() to it): they read it as toString prints it.
+_TEXT_FILTERS = frozenset({"capitalize", "center", "e", "escape", "forceescape", "indent", "lower", "replace",
+                           "striptags", "title", "trim", "truncate", "upper", "urlize", "wordcount", "wordwrap"})
+# What toString prints (besides containers of them); anything else in a template has no text (§8).
+_PRINTABLE = (str, numbers.Number, dt.date, dt.time, dt.timedelta)
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +273,18 @@ def _describe(exc: Exception) -> str:
     return _one_line(getattr(exc, "message", None) or str(exc) or type(exc).__name__)
 
 
+def _unprintable(value: Any) -> str:
+    """Why a value has no text to print, and what to write instead."""
+    if callable(value):
+        name = getattr(value, "__name__", None) or getattr(value, "name", None)
+        named = f" (`{name}`)" if isinstance(name, str) and name.isidentifier() else ""
+        return f"a function or method{named} cannot be printed: call it to print what it returns"
+    kind = type(value).__name__
+    if hasattr(value, "__iter__"):
+        return f"a {kind} cannot be printed: add `|list` to print its items"
+    return f"a `{kind}` object cannot be printed"
+
+
 def _one_line(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= _MESSAGE_CHARS else text[: _MESSAGE_CHARS - 1] + "…"
@@ -276,13 +302,38 @@ class _Jinja:
 @functools.cache
 def _jinja() -> _Jinja:
     """The sandbox class and the syntax-tree guard, built on first use so that jinja2 loads lazily."""
-    from jinja2 import ChainableUndefined, StrictUndefined, nodes, pass_eval_context
+    from jinja2 import ChainableUndefined, StrictUndefined, Undefined, nodes, pass_eval_context
+    from jinja2.filters import make_attrgetter
     from jinja2.runtime import Context, markup_join, str_join
     from jinja2.sandbox import ImmutableSandboxedEnvironment
     from jinja2.visitor import NodeTransformer
 
     dict_names = frozenset(dir(dict))
     none_names = frozenset(dir(None))
+    printable = (*_PRINTABLE, Undefined)
+
+    def printed(value: Any) -> str:
+        """`value` as toString prints it; a render error for what has no text (a function, a generator ...)."""
+        if value is None or isinstance(value, _PRINTABLE):
+            return to_string(value)
+        if isinstance(value, list | tuple | dict):
+            _check_printable(value)
+            return to_string(value)
+        if isinstance(value, Undefined):
+            return str(value)  # "" for a missing field; StrictUndefined raises for an undefined name
+        raise TypeError(_unprintable(value))
+
+    def _check_printable(value: Any) -> None:
+        # Called once the value's weight is known to be within the output budget: the walk is bounded.
+        stack = [value]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, dict):
+                stack.extend(item.values())
+            elif isinstance(item, list | tuple):
+                stack.extend(item)
+            elif not (item is None or isinstance(item, printable)):
+                raise TypeError(_unprintable(item))
 
     class Missing(ChainableUndefined):
         """A field a value does not have: prints empty, iterates empty, chains; other uses name it."""
@@ -354,7 +405,7 @@ def _jinja() -> _Jinja:
             if type(value) is not str:
                 if isinstance(value, list | tuple | dict):
                     budget.size(weigh(value, budget.limit), "printing this value")
-                value = to_string(value)
+                value = printed(value)
             budget.charge(len(value))
             return value
 
@@ -365,7 +416,7 @@ def _jinja() -> _Jinja:
         def concat(eval_ctx: Any, *parts: Any) -> str:
             # `~` prints its operands as `{{ }}` does (toString), not with str(): "Total: " ~ 3.0 is "Total: 3".
             budget.size(sum(weigh(part, budget.limit) for part in parts), "`~`")
-            parts = tuple(part if isinstance(part, str) else to_string(part) for part in parts)
+            parts = tuple(part if isinstance(part, str) else printed(part) for part in parts)
             joined: str = (markup_join if eval_ctx.autoescape or eval_ctx.volatile else str_join)(parts)
             check_result(budget, joined, "`~`")
             return joined
@@ -374,11 +425,40 @@ def _jinja() -> _Jinja:
         sandbox.jo_budget = budget
         sandbox.jo_iterate = iterate  # type: ignore[attr-defined]
         sandbox.jo_concat = concat  # type: ignore[attr-defined]
+        as_text(sandbox)
         for name, function in list(sandbox.filters.items()):
             sandbox.filters[name] = guard_filter(budget, name, function)
         lipsum: Callable[..., Any] = sandbox.globals["lipsum"]  # type: ignore[assignment]
         sandbox.globals["lipsum"] = guard_lipsum(budget, lipsum)
         return sandbox
+
+    def as_text(sandbox: ImmutableSandboxedEnvironment) -> None:
+        """`|string`, `|join` and the text filters print their input as `{{ }}` does (Jinja uses str())."""
+        filters = sandbox.filters
+        for name in _TEXT_FILTERS:
+            filters[name] = text_input(filters[name])
+        filters["string"] = printed
+        join = filters["join"]
+
+        @pass_eval_context
+        def joined(eval_ctx: Any, value: Any, d: Any = "", attribute: Any = None) -> str:
+            if attribute is not None:
+                value = map(make_attrgetter(eval_ctx.environment, attribute), value)
+            items = [item if isinstance(item, str) else printed(item) for item in value]
+            return join(eval_ctx, items, d if isinstance(d, str) else printed(d))  # type: ignore[no-any-return]
+
+        filters["join"] = joined
+
+    def text_input(function: Callable[..., Any]) -> Callable[..., Any]:
+        skip = 1 if getattr(function, "jinja_pass_arg", None) is not None else 0
+
+        @functools.wraps(function)  # keeps jinja_pass_arg
+        def reading_text(*args: Any, **kwargs: Any) -> Any:
+            if len(args) > skip and not isinstance(args[skip], str):
+                args = (*args[:skip], printed(args[skip]), *args[skip + 1:])
+            return function(*args, **kwargs)
+
+        return reading_text
 
     def call(name: str, args: list[nodes.Expr], lineno: int) -> nodes.Call:
         return nodes.Call(nodes.EnvironmentAttribute(name), args, [], None, None, lineno=lineno)

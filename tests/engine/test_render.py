@@ -166,6 +166,46 @@ def test_subject_text_sms_and_push_are_not_escaped() -> None:
 def test_values_print_as_tostring(value: Any, printed: str) -> None:
     assert _subject("{{ profile.value }}", value=value) == printed
     assert _subject("[{{ '' ~ profile.value }}]", value=value) == f"[{printed}]"  # `~` prints the same way
+    assert _subject("{{ profile.value|string }}", value=value) == printed  # Jinja's |string is str(): None, True
+
+
+@pytest.mark.parametrize(("template", "printed"), [
+    ("{{ none }}", ""),
+    ("{{ [1, none, true, 2.0] }}", "[1, null, true, 2]"),
+    ("{{ {'a': none, 'b': [false]} }}", '{"a": null, "b": [false]}'),
+    ("{{ (1, 'x') }}", '[1, "x"]'),
+    ("{{ none|string }}|{{ true|string }}|{{ [none]|string }}", "|true|[null]"),
+    ("{{ [1, none, true, 2.5, 3.0]|join(',') }}", "1,,true,2.5,3"),  # each item as `{{ }}` prints it
+    ("{{ [{'a': true}, {'a': none}]|join('/', attribute='a') }}", "true/"),
+    ("{{ none|upper }}|{{ true|upper }}|{{ none|trim }}|{{ 3.0|replace('3', 'three') }}", "|TRUE||three"),
+    ("{{ none|e }}|{{ false|title }}|{{ profile.tags|join }}", "|False|newvip"),
+])
+def test_literals_filters_and_joins_print_as_tostring(template: str, printed: str) -> None:
+    assert _subject(template) == printed
+
+
+@pytest.mark.parametrize(("template", "message"), [
+    ("{{ profile.first_name.upper }}", "subject: a function or method (`upper`) cannot be printed: call it"),
+    ("{{ profile.get }}", "a function or method (`get`) cannot be printed"),
+    ("{{ range }}", "a function or method (`safe_range`) cannot be printed"),
+    ("{% macro m() %}x{% endmacro %}{{ m }}", "a function or method (`m`) cannot be printed"),
+    ("{{ [1, profile.first_name.lower] }}", "a function or method (`lower`) cannot be printed"),  # inside a list
+    ("{{ {'a': {'b': dict}} }}", "a function or method (`dict`) cannot be printed"),
+    ("{{ 'Hi ' ~ profile.first_name.upper }}", "a function or method (`upper`) cannot be printed"),
+    ("{{ profile.first_name.upper|string }}", "a function or method (`upper`) cannot be printed"),
+    ("{{ [profile.first_name.upper]|join }}", "a function or method (`upper`) cannot be printed"),
+    ("{{ profile.tags|map('upper') }}", "a generator cannot be printed: add `|list` to print its items"),
+    ("{{ profile.tags|reverse }}", "cannot be printed: add `|list` to print its items"),
+    ("{% set ns = namespace(a=1) %}{{ ns }}", "a `Namespace` object cannot be printed"),
+])
+def test_what_tostring_has_no_text_for_is_a_render_error(template: str, message: str) -> None:
+    failure = _fails({"subject": template, "body": "b"})
+    assert message in failure.message
+    assert " at 0x" not in failure.message and "<" not in failure.message
+
+
+def test_what_has_text_once_called_or_listed_prints() -> None:
+    assert _subject("{{ profile.first_name.upper() }} {{ profile.tags|map('upper')|list }}") == 'ADA ["NEW", "VIP"]'
 
 
 # ---------------------------------------------------------------- names and fields
@@ -257,6 +297,12 @@ def test_the_environment_matches_the_one_jo_validate_parses_with() -> None:
 # ---------------------------------------------------------------- budgets
 
 
+# A budget exists to stop a hang: these tests show the hang stopped, with the budget's own error, well within
+# ten times the budget (a loaded machine is slow, never ten times slower over a fraction of a second). How fast a
+# render is belongs to bench/ (SPEC §11), not to a timed unit test.
+_GENEROUS = 10
+
+
 def _timed(template: str, renderer: Renderer | None = None) -> tuple[RenderFailure, float]:
     start = time.perf_counter()
     result = _render({"subject": "s", "body": template}, renderer=renderer)
@@ -270,7 +316,7 @@ def test_the_cpu_budget_stops_an_endless_loop() -> None:
     loops = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
     failure, elapsed = _timed(loops, renderer)
     assert failure.message == "body: the render took more than 0.2 s"
-    assert elapsed < 1
+    assert elapsed < _GENEROUS * 0.2
     assert _ok({"subject": "s", "body": "fine"}, renderer=renderer).body == "fine"  # the next render starts afresh
 
 
@@ -279,20 +325,20 @@ def test_the_cpu_budget_stops_exponential_macro_recursion() -> None:
     macro = "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(60) }}"
     failure, elapsed = _timed(macro, renderer)
     assert "took more than 0.2 s" in failure.message
-    assert elapsed < 1
+    assert elapsed < _GENEROUS * 0.2
 
 
 def test_sandbox_range_is_capped() -> None:
     failure, elapsed = _timed("{% for i in range(10**9) %}x{% endfor %}")
-    assert "Range too big" in failure.message
-    assert elapsed < 1
+    assert "Range too big" in failure.message  # refused at once: a long loop would end in the CPU budget's error
+    assert elapsed < _GENEROUS * 0.5  # the default CPU budget
 
 
 def test_the_output_budget() -> None:
     renderer = Renderer(Path("."), max_output=1000)
     failure, elapsed = _timed("{% for i in range(100000) %}0123456789{% endfor %}", renderer)
     assert failure.message == "body: the output is more than 1,000 characters"
-    assert elapsed < 1
+    assert elapsed < _GENEROUS * 0.5
     assert _ok({"subject": "s", "body": "x" * 1000}, renderer=renderer).body == "x" * 1000
 
 
@@ -331,8 +377,8 @@ def test_the_output_budget() -> None:
 ])
 def test_huge_values_are_refused_before_they_are_built(template: str, message: str) -> None:
     failure, elapsed = _timed(template)
-    assert message in failure.message
-    assert elapsed < 1
+    assert message in failure.message  # the size error, not the CPU budget's (or a MemoryError): nothing was built
+    assert elapsed < _GENEROUS * 0.5
 
 
 # ---------------------------------------------------------------- compiling once
