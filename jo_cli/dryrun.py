@@ -149,7 +149,10 @@ def dry_run(inputs: ProjectInputs, journey_id: str, options: DryRunOptions, *, w
             elif len(rejects) < KEPT_REJECTS:
                 rejects.append({"file": item.file, "line": item.line, "reason": item.reason})
     now = options.now or _first_event(store, journey) or wall_now
-    horizon = options.until or now + (options.duration or DEFAULT_HORIZON)
+    if not durations.on_timeline(now):
+        raise JoError(f"--now {format_datetime(now)} is out of range: jo simulates {durations.timeline_text()}")
+    # Past the timeline's end nothing can run: a later horizon (`--for P99999999D`) stops there.
+    horizon = min(options.until or durations.later(now, options.duration or DEFAULT_HORIZON), durations.LATEST)
     if horizon < now:
         raise JoError(f"the horizon {format_datetime(horizon)} is before --now {format_datetime(now)}")
     delivery = ShownMessages(store.shown)
@@ -332,7 +335,10 @@ def parse_when(text: str, *, option: str, zone: Any) -> dt.datetime:
     parsed = schedule.parse_datetime(text)
     if parsed is None:
         raise JoError(f"{option}: {text!r} is not an ISO 8601 date-time like 2026-12-01T09:00:00Z")
-    return (resolve_local(parsed, zone) if parsed.tzinfo is None else parsed).astimezone(dt.UTC)
+    try:
+        return (resolve_local(parsed, zone) if parsed.tzinfo is None else parsed).astimezone(dt.UTC)
+    except OverflowError:  # a wall time at the calendar's very end has no instant
+        raise JoError(f"{option}: {text!r} is out of range: jo simulates {durations.timeline_text()}") from None
 
 
 def parse_for(text: str) -> dt.timedelta:

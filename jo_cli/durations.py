@@ -1,9 +1,24 @@
-"""ISO 8601 durations as jo uses them: exact (weeks, days, hours, minutes, seconds; SPEC §8)."""
+"""ISO 8601 durations as jo uses them: exact (weeks, days, hours, minutes, seconds; SPEC §8), and instants
+moved by them without leaving the calendar.
+
+Python's datetimes end at years 1 and 9999, and a wait, a timeout, a capping
+window or a horizon can reach past them (`P99999999D`, an event at
+9999-12-31T23:59:59Z). jo's timeline is `[EARLIEST, LATEST]`, four days
+inside the calendar at each end, so that at any instant on it a local time
+in any zone, the day before or after it, and that day's midnight back in UTC
+all exist. Input instants outside it are refused where they are read; a
+duration added past its end gives `NEVER`, a wake-up the engine never reaches.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+
+EARLIEST = dt.datetime(1, 1, 5, tzinfo=dt.UTC)
+LATEST = dt.datetime(9999, 12, 27, tzinfo=dt.UTC)
+NEVER = dt.datetime.max.replace(tzinfo=dt.UTC)  # after every instant the engine runs at
+ALWAYS = dt.datetime.min.replace(tzinfo=dt.UTC)  # before every instant the engine runs at
 
 _DURATION = re.compile(
     r"P(?!\Z)(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
@@ -33,3 +48,28 @@ def format_duration(value: dt.timedelta) -> str:
     minutes, seconds = divmod(rest, 60)
     time = "".join(f"{n}{unit}" for n, unit in ((hours, "H"), (minutes, "M"), (seconds, "S")) if n)
     return "P" + (f"{days}D" if days or not time else "") + (f"T{time}" if time else "")
+
+
+def later(at: dt.datetime, delta: dt.timedelta) -> dt.datetime:
+    """`at + delta` (`at` in UTC: exact time), or `NEVER` past the calendar's end (`ALWAYS` before its start)."""
+    try:
+        return at + delta
+    except OverflowError:
+        return NEVER if delta > dt.timedelta(0) else ALWAYS
+
+
+def earlier(at: dt.datetime, delta: dt.timedelta) -> dt.datetime:
+    """`at - delta`, or `ALWAYS` before the calendar's start (`NEVER` past its end)."""
+    try:
+        return at - delta
+    except OverflowError:
+        return ALWAYS if delta > dt.timedelta(0) else NEVER
+
+
+def on_timeline(at: dt.datetime) -> bool:
+    return EARLIEST <= at <= LATEST
+
+
+def timeline_text() -> str:
+    """The timeline's bounds, as an error message states them."""
+    return f"{EARLIEST.date().isoformat()} to {LATEST.date().isoformat()}"

@@ -15,6 +15,7 @@ from functools import cache, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from jo_cli.durations import EARLIEST
 from jo_cli.suggest import closest
 
 CRON_FIELDS = ("minute", "hour", "day-of-month", "month", "day-of-week")
@@ -111,15 +112,25 @@ def cron_fires(expr: str, zone: dt.tzinfo, *, after: dt.datetime) -> Iterator[dt
     Instants strictly increase. A fixed-time cron fires once per local date
     and time: on the fall-back day at the earlier of the two instants
     (croniter yields both); on the spring-forward day croniter already fires
-    at the first valid instant after the missing time. Endless: the caller stops.
+    at the first valid instant after the missing time. Endless but for the
+    calendar's end (year 9999): the caller stops.
     """
     from croniter import croniter
 
     fixed = is_fixed_time(expr)
-    iterator = croniter(normalize_cron(expr), after.astimezone(zone), ret_type=dt.datetime)
+    try:
+        start = after.astimezone(zone)
+    except OverflowError:  # within a day of the calendar's end: no wall time in `zone`
+        if after.year > 5000:
+            return
+        start = EARLIEST.astimezone(zone)  # the fires of year 1's first days are lost
+    iterator = croniter(normalize_cron(expr), start, ret_type=dt.datetime)
     previous: dt.datetime | None = None
     while True:
-        fire: dt.datetime = iterator.get_next()
+        try:
+            fire: dt.datetime = iterator.get_next()
+        except (OverflowError, ValueError):  # the next fire would be past year 9999 (croniter's bad date too)
+            return
         if previous is not None:
             # Aware datetimes sharing a tzinfo compare and subtract as wall times: compare instants in UTC.
             if fire.astimezone(dt.UTC) <= previous.astimezone(dt.UTC):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import math
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -298,15 +299,23 @@ class _EventReader:
             _reject("missing `at` (when the event happened, a date-time like 2026-12-01T10:00:00Z)")
         if not isinstance(value, str):
             _reject(f"`at` must be a date-time like 2026-12-01T10:00:00Z, not {_json_type(value)}")
+        at: dt.datetime | None
         try:
-            return parse_datetime(value, self.zone)
-        except (EvalError, ValueError, OverflowError):
+            at = parse_datetime(value, self.zone)
+        except OverflowError:
+            at = None  # a wall time within a day of the calendar's end
+        except (EvalError, ValueError):
             _reject(f"`at`: `{_short(value)}` is not a date-time like 2026-12-01T10:00:00Z")
+        if at is None or not durations.on_timeline(at):
+            # A "never" placeholder (9999-12-31T23:59:59Z) included: waits and timeouts from it would leave the
+            # calendar.
+            _reject(f"`at`: `{_short(value)}` is out of range (jo's times run {durations.timeline_text()})")
+        return at
 
 
 def _parse_json(text: str) -> Any:
     try:
-        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant, parse_float=_finite)
     except json.JSONDecodeError as exc:
         _reject(f"not JSON: {exc.msg} (column {exc.colno})")
     except RecursionError:
@@ -328,6 +337,14 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _no_constant(name: str) -> NoReturn:
     raise ValueError(f"`{name}` is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    """A JSON number with a fraction or exponent; one too large for a float (`1e999`) is refused as `Infinity` is."""
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"`{_short(text)}` is too large a number (not finite)")
+    return value
 
 
 def _profile(kind: _EventType, payload: dict[str, Any]) -> str | None:

@@ -24,6 +24,7 @@ import operator
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from jo_cli.durations import EARLIEST, LATEST
 from jo_cli.engine.model import Journey, Step, field_value
 from jo_cli.engine.ports import (
     EARLY_WAKES,
@@ -68,7 +69,12 @@ class Engine:
     # ------------------------------------------------------------ the timeline
 
     def run_until(self, now: dt.datetime, *, qualify: bool = True) -> None:
-        """Process every fire, event and wake-up due at or before `now` (one pass)."""
+        """Process every fire, event and wake-up due at or before `now` (one pass).
+
+        Logical times stay on jo's timeline (durations.EARLIEST to LATEST): `now` is brought onto it, and
+        anything due before its start runs at its start, so that no step computes past the calendar's end.
+        """
+        now = min(max(now, EARLIEST), LATEST)
         store = self.ports.store
         self._fires = {
             j.id: self.ports.fires.due(j, after=store.last_fire(j.id), until=now)
@@ -83,7 +89,7 @@ class Engine:
                 times.append(now)
             if not times:
                 return
-            at = min(times)
+            at = max(min(times), EARLIEST)
             self._process(at, qualification=qualification and at == now)
             if at == now:
                 qualification = False

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jo_cli import schedule
+from jo_cli import durations, schedule
 from jo_cli.data.csv_reader import Row
 from jo_cli.data.events import Event
 from jo_cli.engine.engine import Engine
@@ -472,7 +472,7 @@ class ScheduleFires:
         zone = (schedule.load_zone(plan["timezone"]) if plan.get("timezone") else None) or journey.zone
         start = _local(plan.get("start"), zone)
         stop = _local(plan.get("until"), zone)
-        base = after or (start - dt.timedelta(microseconds=1) if start else self.origin)
+        base = after or (durations.earlier(start, dt.timedelta(microseconds=1)) if start else self.origin)
         fires: list[dt.datetime] = []
         for fire in schedule.cron_fires(plan["cron"], zone, after=base):
             fire = fire.astimezone(dt.UTC)
@@ -486,7 +486,10 @@ def _local(text: Any, zone: Any) -> dt.datetime | None:
     parsed = schedule.parse_datetime(text) if text is not None else None
     if parsed is None:
         return None
-    return (resolve_local(parsed, zone) if parsed.tzinfo is None else parsed).astimezone(dt.UTC)
+    try:
+        return (resolve_local(parsed, zone) if parsed.tzinfo is None else parsed).astimezone(dt.UTC)
+    except OverflowError:  # within a day of the calendar's end
+        return durations.NEVER if parsed.year > 5000 else durations.ALWAYS
 
 
 def memory_engine(journeys: Sequence[Journey], *, profiles: MemoryProfiles,

@@ -200,9 +200,12 @@ def _instant(text: Any, zone: ZoneInfo) -> dt.datetime | None:
     parsed = schedule.parse_datetime(text)
     if parsed is None:
         raise JoError(f"{text!r} is not a date-time")
-    if parsed.tzinfo is None:
-        parsed = resolve_local(parsed, zone)
-    return parsed.astimezone(dt.UTC)
+    try:
+        if parsed.tzinfo is None:
+            parsed = resolve_local(parsed, zone)
+        return parsed.astimezone(dt.UTC)
+    except OverflowError:  # within a day of the calendar's end (a "never" like 9999-12-31T23:59:59)
+        return durations.NEVER if parsed.year > 5000 else durations.ALWAYS
 
 
 def _duration(text: Any) -> dt.timedelta | None:

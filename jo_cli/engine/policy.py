@@ -202,7 +202,8 @@ class Policy:
         if marketing:
             at = request.at
             for cap in plan.caps:
-                if self.counters.count(instance.profile, cap.channels, after=at - cap.per, until=at) >= cap.max:
+                if self.counters.count(instance.profile, cap.channels, after=durations.earlier(at, cap.per),
+                                       until=at) >= cap.max:
                     return _CAPPED
             quiet = plan.quiet
             if quiet is not None:

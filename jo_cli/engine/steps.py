@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from jo_cli.durations import ALWAYS, NEVER, later
 from jo_cli.engine.keys import journey_message_keys
 from jo_cli.engine.model import INSTANCE_LIFETIME, Journey, Path, Step
 from jo_cli.engine.ports import Instance, MessageRequest, WakeKind
@@ -141,7 +142,7 @@ class Wave:
 
     def park(self, instance: Instance, step: Step, wake_at: dt.datetime, kind: WakeKind) -> None:
         """Wait at `step` until `wake_at`, or until the instance's P91D lifetime ends, whichever is first."""
-        deadline = instance.entered_at + INSTANCE_LIFETIME
+        deadline = later(instance.entered_at, INSTANCE_LIFETIME)
         if wake_at >= deadline:
             wake_at, kind = deadline, "expire"
         instance.step = step.id
@@ -291,7 +292,7 @@ def _profile_cap(wave: Wave, step: Step, batch: list[Instance]) -> None:
 def _wait(wave: Wave, step: Step, batch: list[Instance]) -> None:
     for instance in batch:
         if step.duration is not None:
-            wake: Any = wave.at + step.duration
+            wake: Any = later(wave.at, step.duration)
         else:
             assert step.until is not None
             wake = wave.evaluate(step.until, instance, step)
@@ -299,7 +300,7 @@ def _wait(wave: Wave, step: Step, batch: list[Instance]) -> None:
                 wave.fail(instance, step, f"until: {wake.message}")
                 continue
             if isinstance(wake, dt.date) and not isinstance(wake, dt.datetime):  # a date waits for its midnight
-                wake = resolve_local(dt.datetime.combine(wake, _MIDNIGHT), instance.zone or wave.journey.zone)
+                wake = _midnight(wake, instance.zone or wave.journey.zone)
             if not isinstance(wake, dt.datetime):
                 wave.fail(instance, step, f"until: gave {'null' if wake is None else type(wake).__name__}, "
                                           "not a datetime")
@@ -310,9 +311,18 @@ def _wait(wave: Wave, step: Step, batch: list[Instance]) -> None:
             wave.park(instance, step, wake, "wake")
 
 
+def _midnight(day: dt.date, zone: ZoneInfo) -> dt.datetime:
+    """The instant `day` starts in `zone`; a day at the calendar's end has none: never, or long past."""
+    try:
+        return resolve_local(dt.datetime.combine(day, _MIDNIGHT), zone)
+    except OverflowError:
+        return NEVER if day.year > 5000 else ALWAYS
+
+
 def _wait_for_event(wave: Wave, step: Step, batch: list[Instance]) -> None:
     for instance in batch:
-        timeout = wave.at + step.timeout if step.timeout is not None else instance.entered_at + INSTANCE_LIFETIME
+        timeout = later(wave.at, step.timeout) if step.timeout is not None \
+            else later(instance.entered_at, INSTANCE_LIFETIME)
         wave.park(instance, step, timeout, "timeout")
 
 

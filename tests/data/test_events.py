@@ -102,7 +102,16 @@ REJECTS = [
     (line(at="2026-12-01"), "`at`: `2026-12-01` is not a date-time like 2026-12-01T10:00:00Z"),
     (line(at="2026-13-01T10:00:00Z"), "`at`: `2026-13-01T10:00:00Z` is not a date-time like 2026-12-01T10:00:00Z"),
     (line(at="0001-01-01T00:00:00+01:00"),
-     "`at`: `0001-01-01T00:00:00+01:00` is not a date-time like 2026-12-01T10:00:00Z"),
+     "`at`: `0001-01-01T00:00:00+01:00` is out of range (jo's times run 0001-01-05 to 9999-12-27)"),
+    (line(at="9999-12-31T23:59:59Z"),  # a "never" placeholder of exports
+     "`at`: `9999-12-31T23:59:59Z` is out of range (jo's times run 0001-01-05 to 9999-12-27)"),
+    (line(at="0001-01-01T00:00:00Z"), "`at`: `0001-01-01T00:00:00Z` is out of range (jo's times run 0001-01-05 to "
+                                      "9999-12-27)"),
+    (line(at="9999-12-31T23:00:00"),  # a wall time in Paris with no UTC instant
+     "`at`: `9999-12-31T23:00:00` is out of range (jo's times run 0001-01-05 to 9999-12-27)"),
+    ('{"event": "order_placed", "at": 1e999}', "not JSON: `1e999` is too large a number (not finite)"),
+    ('{"event": "visit", "at": "2026-12-01T10:00:00Z", "payload": {"customer_id": "p1", "score": -1E400}}',
+     "not JSON: `-1E400` is too large a number (not finite)"),
     (json.dumps({"event": "order_placed", "at": "2026-12-01T10:00:00Z"}),
      "missing `payload` (an object; `{}` when the event has no fields)"),
     (line(payload=[1]), "`payload` must be an object, not an array"),
