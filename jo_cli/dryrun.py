@@ -10,6 +10,7 @@ is to be rendered. The result is the JSON contract of §7.1 as plain values.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,9 +29,9 @@ from jo_cli.engine.memory import (
 )
 from jo_cli.engine.model import Journey
 from jo_cli.engine.policy import Policy, channels_of, rule_sets_of
-from jo_cli.engine.ports import Instance, MessageRequest, StepEvent, StepGroup
+from jo_cli.engine.ports import Decision, Instance, MessageRequest, StepEvent, StepGroup
 from jo_cli.engine.project import ProjectInputs
-from jo_cli.engine.tally import JourneyCounts, count_journey
+from jo_cli.engine.tally import JourneyCounts, count_journey, count_reasons
 from jo_cli.errors import JoError
 from jo_cli.expr.runtime import format_datetime
 
@@ -91,6 +92,37 @@ class ShownMessages:
         self.count += 1
         if message["profile"] in self.shown:
             self.messages.append(dict(message))
+
+
+class WatchedPolicy:
+    """The project's message policy, watched for what the report says beyond the counts (§7.1): the text of
+    each render error (counted for everyone, kept for the shown profiles' paths) and the messages quiet hours
+    held and then released (counted for everyone; for the shown profiles, when each would have been sent)."""
+
+    def __init__(self, policy: Policy, shown: Mapping[str, int]) -> None:
+        self.policy = policy
+        self.shown = shown
+        self.render_errors: dict[str, Counter[str]] = {}  # step -> "render_error: <text>" -> messages
+        self.render_error_of: dict[tuple[str, int, str], str] = {}  # (profile, entry, step) -> that text
+        self.delayed: Counter[str] = Counter()  # step -> messages released after quiet hours
+        self.queued_at: dict[str, dt.datetime] = {}  # message key -> when quiet hours first held it
+
+    def decide(self, request: MessageRequest) -> Decision:
+        decision = self.policy.decide(request)
+        instance = request.instance
+        shown = instance.profile in self.shown
+        if decision.outcome == "queued":
+            if shown and not request.released:  # held again at its release (back-to-back windows): the first time stays
+                self.queued_at[request.key] = request.at
+            return decision
+        if request.released:
+            self.delayed[request.step.id] += 1
+        if decision.reason == "render_error":
+            text = f"render_error: {(decision.message or {}).get('error') or 'the render failed'}"
+            self.render_errors.setdefault(request.step.id, Counter())[text] += 1
+            if shown:
+                self.render_error_of[instance.profile, instance.entry, request.step.id] = text
+        return decision
 
 
 def fire_time(journey: Journey, now: dt.datetime) -> dt.datetime:
@@ -157,16 +189,17 @@ def dry_run(inputs: ProjectInputs, journey_id: str, options: DryRunOptions, *, w
         raise JoError(f"the horizon {format_datetime(horizon)} is before --now {format_datetime(now)}")
     delivery = ShownMessages(store.shown)
     renderer = _Renderer(inputs.root, store.shown, render_all=options.render_all)
-    policy = Policy(channels=channels_of(inputs.index.config), rule_sets=rule_sets_of(inputs.index.config),
-                    counters=MemoryRuleCounters(), project_zone=inputs.zone, zone_of=profiles.zone,
-                    render=renderer, keep=None if options.render_all else renderer.shows)
+    policy = WatchedPolicy(Policy(channels=channels_of(inputs.index.config),
+                                  rule_sets=rule_sets_of(inputs.index.config), counters=MemoryRuleCounters(),
+                                  project_zone=inputs.zone, zone_of=profiles.zone, render=renderer,
+                                  keep=None if options.render_all else renderer.shows), store.shown)
     engine = memory_engine([journey], profiles=profiles, audiences=inputs.audience_definitions(), zone=inputs.zone,
                            store=store, clock=FixedClock(wall_now), fires=SingleFire(fire_time(journey, now)),
                            policy=policy, delivery=delivery)
     engine.run_until(horizon, qualify=False)
     counts = count_journey(journey, step_counts=store.step_counts, instances=store.instances,
                            discards=store.discards)
-    report = _report(journey, counts, store, delivery, profiles, reader, event_counts, rejects,
+    report = _report(journey, counts, store, delivery, policy, profiles, reader, event_counts, rejects,
                      now=now, horizon=horizon, rendered="all" if options.render_all else "shown")
     return DryRun(journey, report, (store, profiles, engine), _zone_warnings(reader, profiles))
 
@@ -256,7 +289,8 @@ class _Renderer:
 
 
 def _report(journey: Journey, counts: JourneyCounts, store: ShowingStore, delivery: ShownMessages,
-            profiles: MemoryProfiles, reader: Any, event_counts: EventCounts, rejects: list[dict[str, Any]], *,
+            policy: WatchedPolicy, profiles: MemoryProfiles, reader: Any, event_counts: EventCounts,
+            rejects: list[dict[str, Any]], *,
             now: dt.datetime, horizon: dt.datetime, rendered: str) -> dict[str, Any]:
     consumed = sum(1 for r in store.event_results if r.result == "consumed")
     event_discards: dict[str, int] = {}
@@ -267,8 +301,10 @@ def _report(journey: Journey, counts: JourneyCounts, store: ShowingStore, delive
     for step_id, step in journey.steps.items():
         at_step = counts.steps[step_id]
         if step.type == "message":
+            # `delayed`: released after quiet hours, and so also counted as sent or excluded (not an outcome).
             steps[step_id] = {"entered": at_step.entered, "errors": at_step.errors, "sent": at_step.sent,
-                              "queued": at_step.queued, "excluded": _nonzero(at_step.excluded)}
+                              "queued": at_step.queued, "delayed": policy.delayed[step_id],
+                              "excluded": _nonzero(at_step.excluded)}
         else:
             steps[step_id] = {"entered": at_step.entered, "errors": at_step.errors, "paths": dict(at_step.paths)}
     sent_to = {message["profile"] for message in delivery.messages}
@@ -286,8 +322,9 @@ def _report(journey: Journey, counts: JourneyCounts, store: ShowingStore, delive
         "steps": steps,
         "ended": _nonzero(counts.ended),
         "waiting": _nonzero(counts.waiting),
-        "messages": [_message(m) for m in messages],
-        "paths": _paths(store),
+        "reasons": count_reasons(journey, step_counts=store.step_counts, excluded=policy.render_errors),
+        "messages": [_message(m, policy.queued_at) for m in messages],
+        "paths": _paths(store, policy.render_error_of),
         "uncovered": [f"{step_id}.{outcome}" for step_id, step_counts in steps.items()
                       for outcome, number in step_counts.get("paths", {}).items() if number == 0],
         "rejected_rows": rejects,
@@ -298,18 +335,32 @@ _MESSAGE_KEYS = ("key", "kind", "id", "version", "step", "profile", "channel", "
                  "text", "at", "status")
 
 
-def _message(message: Mapping[str, Any]) -> dict[str, Any]:
-    """The one message object (§7.5): its keys in order, absent fields omitted."""
+def _message(message: Mapping[str, Any], queued_at: Mapping[str, dt.datetime]) -> dict[str, Any]:
+    """The one message object (§7.5): its keys in order, absent fields omitted; a message quiet hours held
+    has `queued_at` (when it would have been sent) after `at` (when it is handed to delivery)."""
     shaped = {key: message[key] for key in _MESSAGE_KEYS if key in message}
     shaped["at"] = format_datetime(message["at"])
+    held = queued_at.get(message["key"])
+    if held is not None:
+        status = shaped.pop("status", None)
+        shaped["queued_at"] = format_datetime(held)
+        if status is not None:
+            shaped["status"] = status
     return shaped
 
 
-def _paths(store: ShowingStore) -> list[dict[str, Any]]:
+def _paths(store: ShowingStore, render_errors: Mapping[tuple[str, int, str], str]) -> list[dict[str, Any]]:
+    """The shown instances' steps: [step, at, outcome], and the detail when there is one (an error's text,
+    an exclusion's reason, `render_error: <text>`, `quiet_hours` for a message held)."""
     by_instance: dict[tuple[str, int], list[list[str]]] = {}
     for event in store.steps:
-        by_instance.setdefault((event.profile, event.entry), []).append(
-            [event.step, format_datetime(event.at), event.outcome])
+        taken = [event.step, format_datetime(event.at), event.outcome]
+        detail = event.detail
+        if detail == "render_error" and event.outcome == "excluded":
+            detail = render_errors.get((event.profile, event.entry, event.step), detail)
+        if detail is not None and not event.exited:
+            taken.append(detail)
+        by_instance.setdefault((event.profile, event.entry), []).append(taken)
     paths: list[dict[str, Any]] = []
     for instance in store.instances:
         if instance.profile not in store.shown:

@@ -98,3 +98,37 @@ def count_journey(journey: Journey, *, instances: Iterable[Instance], steps: Ite
 
 def _add(counter: dict[str, int], key: str, number: int = 1) -> None:
     counter[key] = counter.get(key, 0) + number
+
+
+# ---------------------------------------------------------------- why: the texts behind errors and exclusions
+
+REASON_TEXTS = 20  # distinct texts listed per step; the others are counted together under one key
+ReasonMaps = dict[str, dict[str, dict[str, int]]]  # kind -> step -> text -> instances
+
+
+def count_reasons(journey: Journey, *, step_counts: Mapping[StepKey, int],
+                  excluded: Mapping[str, Mapping[str, int]] | None = None, keep: int = REASON_TEXTS) -> ReasonMaps:
+    """The texts behind a journey's errors (§7.1 `reasons`): `errors` (unrouted: the instance ended `error`)
+    and `on_error` (routed) by the step's error text, and `excluded` as given (`render_error: <text>` by step,
+    the texts a step event does not carry). Steps in file order, texts sorted, at most `keep` per step."""
+    texts: dict[str, dict[str, Counter[str]]] = {"errors": {}, "on_error": {}}
+    for (journey_id, step_id, outcome, detail, exited), number in step_counts.items():
+        if journey_id != journey.id or exited or outcome not in ("error", "on_error"):
+            continue
+        kind = "errors" if outcome == "error" else "on_error"
+        texts[kind].setdefault(step_id, Counter())[detail or outcome] += number
+    reasons: ReasonMaps = {}
+    for kind, by_step in (*texts.items(), ("excluded", excluded or {})):
+        reasons[kind] = {step_id: bounded(by_step[step_id], keep) for step_id in journey.steps
+                         if step_id in by_step and any(by_step[step_id].values())}
+    return reasons
+
+
+def bounded(texts: Mapping[str, int], keep: int = REASON_TEXTS) -> dict[str, int]:
+    """The `keep` most frequent texts (ties by text), and the rest summed under "(N other texts)"; sorted by key."""
+    ranked = sorted(((text, number) for text, number in texts.items() if number), key=lambda item: (-item[1], item[0]))
+    kept = dict(ranked[:keep])
+    rest = ranked[keep:]
+    if rest:
+        kept[f"({len(rest):,} other text{'s' if len(rest) != 1 else ''})"] = sum(number for _, number in rest)
+    return dict(sorted(kept.items()))

@@ -39,7 +39,8 @@ def test_json_keys_and_formatting_follow_the_contract(run_jo) -> None:  # type: 
     ran = dry_run(run_jo, "welcome-series", "--format", "json")
     report = json.loads(ran.out)
     assert list(report) == ["kind", "id", "version", "now", "horizon", "rendered", "profiles", "events", "steps",
-                            "ended", "waiting", "messages", "paths", "uncovered", "rejected_rows"]
+                            "ended", "waiting", "reasons", "messages", "paths", "uncovered", "rejected_rows"]
+    assert list(report["reasons"]) == ["errors", "on_error", "excluded"]  # issue 12: added after `waiting`
     assert ran.out == json.dumps(report, indent=2, ensure_ascii=False) + "\n"
     assert report["now"] == NOW and report["horizon"] == "2027-03-02T08:00:00Z"  # --now + P91D
     assert list(report["profiles"]) == ["read", "rejected", "entered", "discarded"]
@@ -47,6 +48,7 @@ def test_json_keys_and_formatting_follow_the_contract(run_jo) -> None:  # type: 
     assert list(report["steps"]) == list(_step_ids("welcome-series"))  # file order
     for step in report["steps"].values():
         assert list(step)[:2] == ["entered", "errors"]
+    assert list(report["steps"]["welcome-email"]) == ["entered", "errors", "sent", "queued", "delayed", "excluded"]
     message = report["messages"][0]
     assert list(message) == ["key", "kind", "id", "version", "step", "profile", "channel", "to", "subject", "body",
                              "text", "at", "status"]

@@ -1,4 +1,5 @@
-"""The text view of a dry-run: the journey as a tree with counts, discards and exclusions, the messages shown."""
+"""The text view of a dry-run: the journey as a tree with counts, discards and exclusions, why (the texts of
+errors and render errors), the messages shown, the rejected rows."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from rich.tree import Tree
 from jo_cli.engine.model import Journey, Step
 
 END = "end"
+WHY_TEXTS = 5  # texts shown per step and kind; the JSON's `reasons` lists more
+REJECTS_SHOWN = 10
+_WHY_KINDS = (("errors", "error"), ("on_error", "on_error"), ("excluded", "excluded"))
 
 
 def render_text(journey: Journey, report: Mapping[str, Any], console: Console | None = None) -> None:
@@ -35,6 +39,13 @@ def render_text(journey: Journey, report: Mapping[str, Any], console: Console | 
         for where, reason, number in reasons:
             console.print(f"  {where:{width}}  {reason}: {number:,}", markup=False)
         console.print()
+    why = _why(report.get("reasons", {}))
+    if why:
+        console.print("why:")
+        width = max(len(where) for where, _ in why)
+        for where, line in why:
+            console.print(f"  {where:{width}}  {line}", markup=False)
+        console.print()
     console.print(_summary("ended", report["ended"]) + "   " + _summary("waiting", report["waiting"]))
     if report["uncovered"]:
         console.print("no instance took: " + ", ".join(report["uncovered"]))
@@ -45,10 +56,14 @@ def render_text(journey: Journey, report: Mapping[str, Any], console: Console | 
         for message in messages:
             console.print(_message_line(message), markup=False)
     if report["rejected_rows"]:
+        rejected = profiles["rejected"] + events["rejected"]
+        shown = report["rejected_rows"][:REJECTS_SHOWN]
         console.print()
-        console.print(f"rejected ({len(report['rejected_rows'])} listed):")
-        for row in report["rejected_rows"][:10]:
+        console.print(f"rejected ({rejected:,}):")
+        for row in shown:
             console.print(f"  {row['file']}:{row['line']}: {row['reason']}", markup=False)
+        if rejected > len(shown):
+            console.print(f"  ... and {rejected - len(shown):,} more", markup=False)
 
 
 def _tree(journey: Journey, report: Mapping[str, Any]) -> Tree:
@@ -90,6 +105,8 @@ def _label(step: Step, counts: Mapping[str, Any], report: Mapping[str, Any]) -> 
         text += f", sent {counts['sent']:,}"
         if counts["queued"]:
             text += f", queued {counts['queued']:,}"
+        if counts.get("delayed"):
+            text += f", delayed by quiet hours {counts['delayed']:,}"
         text += _reasons_inline(counts["excluded"], "excluded")
     waiting = report["waiting"].get(step.id)
     if waiting:
@@ -125,6 +142,23 @@ def _reasons(report: Mapping[str, Any]) -> list[tuple[str, str, int]]:
     return rows
 
 
+def _why(reasons: Mapping[str, Mapping[str, Mapping[str, int]]]) -> list[tuple[str, str]]:
+    """(step, "kind count: text"): per step in file order, its error texts, then those that took on_error,
+    then its exclusions' texts, the most frequent first; past WHY_TEXTS, how many more."""
+    steps: dict[str, None] = {}
+    for kind, _ in _WHY_KINDS:
+        steps.update(dict.fromkeys(reasons.get(kind, {})))
+    rows: list[tuple[str, str]] = []
+    for step_id in steps:
+        for kind, label in _WHY_KINDS:
+            texts = sorted(reasons.get(kind, {}).get(step_id, {}).items(), key=lambda item: (-item[1], item[0]))
+            rows += [(step_id, f"{label} {number:,}: {text}") for text, number in texts[:WHY_TEXTS]]
+            rest = sum(number for _, number in texts[WHY_TEXTS:])
+            if rest:
+                rows.append((step_id, f"{label} {rest:,}: ... with other texts"))
+    return rows
+
+
 def _summary(what: str, counts: Mapping[str, int]) -> str:
     if not counts:
         return f"{what}: none"
@@ -134,5 +168,11 @@ def _summary(what: str, counts: Mapping[str, int]) -> str:
 def _message_line(message: Mapping[str, Any]) -> str:
     content = message.get("subject") or message.get("title") or message.get("body") or ""
     first = content.strip().splitlines()[0] if content.strip() else ""
-    return f"  {message['at']}  {message['profile']}  {message['step']} ({message['channel']}) to " \
+    line = f"  {message['at']}  {message['profile']}  {message['step']} ({message['channel']}) to " \
            f"{message.get('to', '')}: {first}"
+    held = message.get("queued_at")
+    if held:
+        # The time of day when held the same (UTC) day, else the whole time.
+        since = held[11:16] + "Z" if held[:10] == message["at"][:10] else held
+        line += f" (held by quiet hours from {since})"
+    return line
