@@ -8,7 +8,7 @@ import pytest
 
 from jo_cli.templates import scan_source
 from jo_cli.validate import validate_files, validate_paths, validate_project
-from tests.rules.test_templates import journey
+from tests.rules.test_templates import CAMPAIGN, journey
 from tests.rules.test_templates import project as project  # the scratch-project fixture
 
 
@@ -59,6 +59,11 @@ def test_the_template_path_is_shown_like_the_journey_path(project, monkeypatch) 
     assert [(f.path, f.code) for f in validation.findings] == [(f"{project.root.name}/templates/mail.html", "JO464")]
     # Without a project, templates are not read at all.
     assert validate_files([project.root / "journeys" / "a.yaml"], cwd=project.root, project_root=None).findings == []
+
+
+def test_campaign_content_too(project) -> None:
+    project.write("campaigns/sale.yaml", CAMPAIGN.replace("{subject}", "Hi {% include 'x' %}"))
+    assert project.check("campaigns/sale.yaml") == [("JO464", 8, 20)]
 
 
 def test_text_that_only_mentions_the_words_is_fine(project) -> None:
