@@ -36,6 +36,7 @@ from jo_cli.errors import JoError
 from jo_cli.expr.runtime import format_datetime
 
 DEFAULT_HORIZON = dt.timedelta(days=91)
+_FIRE_LOOKBACK = dt.timedelta(days=366)
 KEPT_REJECTS = 1000  # rejected rows listed in the output; all are counted
 _NEEDS_STORE = {
     "audience-qualification": "an audience-qualification entry compares membership with the previous evaluation",
@@ -131,13 +132,9 @@ def fire_time(journey: Journey, now: dt.datetime) -> dt.datetime:
     if not plan:
         return now
     zone = (schedule.load_zone(str(plan["timezone"])) if plan.get("timezone") else None) or journey.zone
-    previous = None
-    for fire in schedule.cron_fires(str(plan["cron"]), zone, after=now - dt.timedelta(days=366)):
-        fire = fire.astimezone(dt.UTC)
-        if fire > now:
-            break
-        previous = fire
-    return previous or now
+    # A cron time within the year before `now` (a leap-day cron may have none: it fires at `now`).
+    since = max(durations.earlier(now, _FIRE_LOOKBACK), durations.EARLIEST)
+    return schedule.last_fire(str(plan["cron"]), zone, at=now, after=since) or now
 
 
 @dataclass(frozen=True)

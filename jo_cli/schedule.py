@@ -141,6 +141,52 @@ def cron_fires(expr: str, zone: dt.tzinfo, *, after: dt.datetime) -> Iterator[dt
         yield fire
 
 
+# Wall time moves against real time by less than two days at any instant (offsets lie within ±24 h): a walk
+# that starts this long before a fire filters it as a walk started any earlier would (see `last_fire`).
+_WALK_MARGIN = dt.timedelta(days=2)
+
+
+def last_fire(expr: str, zone: dt.tzinfo, *, at: dt.datetime, after: dt.datetime) -> dt.datetime | None:
+    """The latest fire at or before `at` of those `cron_fires(expr, zone, after=after)` yields, in UTC.
+
+    croniter's `get_prev` says where to look, so the cost does not grow with
+    the fires between `after` and `at` (a minutely cron over a year); it is
+    not trusted across DST (it can yield the second instant of a fall-back
+    hour that `cron_fires` drops): the answer is read off a forward walk
+    that starts `_WALK_MARGIN` before the fire it found, and when that walk
+    finds no fire that late, off the whole walk from `after`.
+    """
+    at, after = at.astimezone(dt.UTC), after.astimezone(dt.UTC)
+    found = _previous_raw(expr, zone, at)
+    if found is not None and found - _WALK_MARGIN > after:
+        start = found - _WALK_MARGIN - dt.timedelta(seconds=1)
+        latest = _last_walked(expr, zone, after=start, at=at)
+        if latest is not None and latest >= found:  # past the margin: the walk from `after` agrees
+            return latest
+    return _last_walked(expr, zone, after=after, at=at)
+
+
+def _previous_raw(expr: str, zone: dt.tzinfo, at: dt.datetime) -> dt.datetime | None:
+    """croniter's fire before `at` (None at the calendar's start), in UTC and never after `at`."""
+    from croniter import croniter
+
+    try:
+        found: dt.datetime = croniter(normalize_cron(expr), at.astimezone(zone), ret_type=dt.datetime).get_prev()
+        return min(found.astimezone(dt.UTC), at)
+    except (OverflowError, ValueError):  # before year 1 (croniter's bad date is a ValueError)
+        return None
+
+
+def _last_walked(expr: str, zone: dt.tzinfo, *, after: dt.datetime, at: dt.datetime) -> dt.datetime | None:
+    latest = None
+    for fire in cron_fires(expr, zone, after=after):
+        fire = fire.astimezone(dt.UTC)
+        if fire > at:
+            break
+        latest = fire
+    return latest
+
+
 @dataclass(frozen=True, slots=True)
 class FireGap:
     """Two consecutive fires of a cron and the time between them."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from jo_cli.schedule import (
     cron_fires,
     is_fixed_time,
+    last_fire,
     load_zone,
     normalize_cron,
     not_before,
@@ -197,3 +199,115 @@ def test_not_before() -> None:
     assert not not_before(naive, utc, None)  # depends on the zone: not reported
     assert not_before(naive + dt.timedelta(days=2), utc, None)  # later in every zone
     assert not_before(dt.datetime(2026, 12, 1, 9), dt.datetime(2026, 12, 1, 8), None)
+
+
+# ---------------------------------------------------------------- last_fire (the latest fire at or before an instant)
+
+
+def _walked(expr: str, zone: dt.tzinfo, *, at: dt.datetime, after: dt.datetime) -> dt.datetime | None:
+    """What `last_fire` replaces (dry-run's fire_time before issue 12): every fire from `after`, forward."""
+    latest = None
+    for fire in cron_fires(expr, zone, after=after):
+        fire = fire.astimezone(dt.UTC)
+        if fire > at:
+            break
+        latest = fire
+    return latest
+
+
+def _transitions(zone: dt.tzinfo, start: dt.datetime, stop: dt.datetime) -> list[dt.datetime]:
+    """The instants (to the quarter hour) at which `zone`'s offset changes between `start` and `stop`."""
+    found, quarter = [], dt.timedelta(minutes=15)
+    moment = start
+    while moment < stop:
+        if (moment + quarter).astimezone(zone).utcoffset() != moment.astimezone(zone).utcoffset():
+            found.append(moment + quarter)
+        moment += quarter
+    return found
+
+
+LAST_FIRE_CRONS = ("*/5 * * * *", "30 2 * * *", "0 2 * * *", "59 1 * * *", "0,30 1,2,3 * * *",
+                   "0 * * * *", "15 */2 * * *", "0 9 * * MON-FRI", "0 3 * * 0", "0 0 * * *", "30 23,0 * * *",
+                   "*/17 1-3 * * *", "0 1 L * *")
+# Fall-back and spring-forward (Europe, the Americas), a 30-minute DST (Lord Howe), negative DST (Dublin), DST at
+# midnight (Santiago, Havana, Beirut), a 2-hour DST (Troll), half-hour offsets (St John's, Kolkata).
+LAST_FIRE_ZONES = ("Europe/Paris", "America/New_York", "Australia/Lord_Howe", "Europe/Dublin", "America/Santiago",
+                   "America/Havana", "Asia/Beirut", "Antarctica/Troll", "America/St_Johns", "Asia/Kolkata",
+                   "America/Sao_Paulo", "UTC")
+
+
+@pytest.mark.parametrize("zone_name", LAST_FIRE_ZONES)
+def test_last_fire_agrees_with_the_forward_walk_across_dst(zone_name: str) -> None:
+    """Around each offset change of 2026 (minutes before, inside the repeated or skipped hour, the day after)
+    and at ordinary instants: the same fire as walking every fire forward from `after`."""
+    zone = ZoneInfo(zone_name)
+    year = (dt.datetime(2026, 1, 1, tzinfo=dt.UTC), dt.datetime(2027, 1, 1, tzinfo=dt.UTC))
+    changes = _transitions(zone, *year)
+    instants = [change + dt.timedelta(minutes=minutes) for change in changes
+                for minutes in (-61, -60, -31, -1, 0, 1, 29, 30, 31, 59, 60, 61, 90, 121, 24 * 60 + 1)]
+    instants += [dt.datetime(2026, 6, 15, 12, 34, 56, tzinfo=dt.UTC), dt.datetime(2026, 12, 1, 8, tzinfo=dt.UTC)]
+    inside = [change + dt.timedelta(minutes=30) for change in changes] + instants[-1:]
+    for expr in LAST_FIRE_CRONS:
+        frequent = expr.startswith("*")
+        for at in inside if frequent else instants:  # the walk of a minutely cron is the slow side: fewer
+            after = at - dt.timedelta(days=3)
+            assert last_fire(expr, zone, at=at, after=after) == _walked(expr, zone, at=at, after=after), (expr, at)
+
+
+@pytest.mark.parametrize("expr", ["0 0 29 2 *", "0 9 1 1 *", "0 9 * * 1#2", "0 0 1 1,7 *", "0 9 L 2 *"])
+def test_last_fire_of_sparse_crons_over_a_year(expr: str) -> None:
+    """A year back, as dry-run looks (a leap-day cron may have no fire in it)."""
+    for at in (dt.datetime(2026, 12, 1, 8, tzinfo=dt.UTC), dt.datetime(2028, 3, 1, tzinfo=dt.UTC),
+               dt.datetime(2026, 3, 29, 1, 30, tzinfo=dt.UTC), dt.datetime(2029, 1, 1, tzinfo=dt.UTC)):
+        after = at - dt.timedelta(days=366)
+        assert last_fire(expr, PARIS, at=at, after=after) == _walked(expr, PARIS, at=at, after=after), at
+
+
+def test_last_fire_includes_a_fire_at_the_instant_itself() -> None:
+    at = dt.datetime(2026, 12, 1, 8, tzinfo=dt.UTC)  # 09:00 in Paris
+    assert last_fire("0 9 * * *", PARIS, at=at, after=at - dt.timedelta(days=366)) == at
+    assert last_fire("0 9 * * *", PARIS, at=at - dt.timedelta(seconds=1), after=at - dt.timedelta(days=366)) \
+        == at - dt.timedelta(days=1)
+
+
+def test_last_fire_on_a_fall_back_day_is_the_first_of_the_two_instants() -> None:
+    """01:30 happens twice in New York on 2026-11-01; a fixed-time cron fires at the first (cron_fires' rule)."""
+    after_both = dt.datetime(2026, 11, 1, 7, 0, tzinfo=dt.UTC)  # 02:00 EST, after the repeated hour
+    first = dt.datetime(2026, 11, 1, 5, 30, tzinfo=dt.UTC)  # 01:30 EDT
+    assert last_fire("30 1 * * *", NEW_YORK, at=after_both, after=after_both - dt.timedelta(days=366)) == first
+
+
+@pytest.mark.parametrize(("expr", "bound"), [("* * * * *", 4_000), ("*/5 * * * *", 1_000), ("0 9 * * *", 400)])
+def test_last_fire_asks_croniter_a_bounded_number_of_times(monkeypatch: pytest.MonkeyPatch, expr: str,
+                                                            bound: int) -> None:
+    """Counted, not timed: a year of minutely fires is 527,040 steps of the forward walk; the margin of the walk
+    after `get_prev` (two days) costs at most ~2,900. A daily cron on a DST day falls back to the year's walk."""
+    from croniter import croniter
+
+    calls = {"next": 0, "prev": 0}
+    real_next, real_prev = croniter.get_next, croniter.get_prev
+
+    def counted_next(self: Any, *args: Any, **kwargs: Any) -> Any:
+        calls["next"] += 1
+        return real_next(self, *args, **kwargs)
+
+    def counted_prev(self: Any, *args: Any, **kwargs: Any) -> Any:
+        calls["prev"] += 1
+        return real_prev(self, *args, **kwargs)
+
+    monkeypatch.setattr(croniter, "get_next", counted_next)
+    monkeypatch.setattr(croniter, "get_prev", counted_prev)
+    for at in (dt.datetime(2026, 12, 1, 8, tzinfo=dt.UTC), dt.datetime(2026, 10, 25, 1, 30, tzinfo=dt.UTC)):
+        calls.update(next=0, prev=0)
+        found = last_fire(expr, PARIS, at=at, after=at - dt.timedelta(days=366))
+        assert found is not None and found <= at
+        assert calls["prev"] == 1 and calls["next"] <= bound, (at, calls)
+
+
+def test_last_fire_at_the_calendar_ends() -> None:
+    start = dt.datetime(1, 1, 5, tzinfo=dt.UTC)
+    assert last_fire("0 0 1 1 *", PARIS, at=start, after=start - dt.timedelta(days=2)) is None  # before year 1
+    end = dt.datetime(9999, 12, 27, tzinfo=dt.UTC)
+    assert last_fire("0 0 1 1 *", ZoneInfo("Etc/GMT+12"), at=end, after=end - dt.timedelta(days=366)) \
+        == dt.datetime(9999, 1, 1, 12, tzinfo=dt.UTC)
+    assert list(cron_fires("0 0 1 1 *", PARIS, after=end)) == []  # the next one would be in year 10000

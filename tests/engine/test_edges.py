@@ -241,3 +241,45 @@ def test_store_times_off_the_timeline_run_at_its_start() -> None:
     sim.run(EARLIEST + dt.timedelta(days=2))
     assert sim.store.instances[0].entered_at == EARLIEST
     assert [(e.step, e.at, e.outcome) for e in sim.step_events("p1")] == [("hold", EARLIEST + DAY, "next")]
+
+
+@pytest.mark.parametrize("cron", ["0 9 * * *", "30 2 * * *", "0 0 29 2 *", "0 0 1 1 *", "*/30 * * * *"])
+@pytest.mark.parametrize("now", [EARLIEST, EARLIEST + DAY, dt.datetime(2026, 3, 29, 1, 30, tzinfo=UTC),
+                                 dt.datetime(2026, 10, 25, 1, 30, tzinfo=UTC), LATEST])
+def test_fire_time_is_the_latest_cron_time_of_the_year_before(cron: str, now: dt.datetime) -> None:
+    """§7.1: the latest cron time at or before --now within a year (else --now), at the calendar's ends too."""
+    from jo_cli import schedule
+    from jo_cli.dryrun import fire_time
+
+    compiled = journey(f'entry: {{type: audience, audience: all, schedule: {{cron: "{cron}"}}, next: end}}\n'
+                       'steps: {}')
+    expected = now
+    for fire in schedule.cron_fires(cron, compiled.zone, after=max(durations.earlier(now, 366 * DAY), EARLIEST)):
+        if fire.astimezone(UTC) > now:
+            break
+        expected = fire.astimezone(UTC)
+    assert fire_time(compiled, now) == expected
+
+
+@pytest.mark.parametrize("cron", ["* * * * *", "*/5 * * * *"])
+def test_fire_time_of_a_frequent_cron_asks_croniter_a_few_thousand_times(monkeypatch: pytest.MonkeyPatch,
+                                                                          cron: str) -> None:
+    """Counted, not timed: walking a year of minutely fires forward was 527,040 croniter steps (`*/5`: 105,408);
+    the walk after `get_prev` covers two days. The count stops the test as soon as it is over."""
+    from croniter import croniter
+
+    from jo_cli.dryrun import fire_time
+
+    calls = [0]
+    real_next = croniter.get_next
+
+    def counted_next(self: Any, *args: Any, **kwargs: Any) -> Any:
+        calls[0] += 1
+        assert calls[0] <= 3_000, "fire_time walks too many cron fires"
+        return real_next(self, *args, **kwargs)
+
+    monkeypatch.setattr(croniter, "get_next", counted_next)
+    compiled = journey(f'entry: {{type: audience, audience: all, schedule: {{cron: "{cron}"}}, next: end}}\n'
+                       'steps: {}')
+    now = dt.datetime(2026, 12, 1, 8, 0, 30, tzinfo=UTC)
+    assert fire_time(compiled, now) == dt.datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
