@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jo_cli.data.cells import show
 from jo_cli.data.csv_reader import Reject, Row, records
 from jo_cli.errors import JoError
 from jo_cli.expr.compile import EvalFailure
@@ -15,9 +16,12 @@ from jo_cli.expr.runtime import EvalContext
 _KEPT_FAILURES = 100
 
 
-def read_uploaded_audience(path: Path, *, shown: str, field_size_limit: int = 65536) -> tuple[set[str], list[Reject]]:
-    """The identities of a one-column CSV with a header; blank lines are skipped, repeats are harmless,
-    a record with another cell count or an empty identity is rejected. File-level problems: JoError."""
+def read_uploaded_audience(path: Path, *, shown: str, known: Container[str] | None = None,
+                           field_size_limit: int = 65536) -> tuple[set[str], list[Reject]]:
+    """The identities of a one-column CSV with a header, and its rejected rows, located as profile rows are
+    (§5.1): another cell count, an empty identity, an identity an earlier row gave (the first row wins; a
+    rejected row claims none) and, given the `known` identities of the profile source, one naming no
+    profile. Blank lines are skipped. File-level problems: JoError."""
     stream = records(path, shown=shown, field_size_limit=field_size_limit)
     header = next(stream, None)
     if header is None:
@@ -26,16 +30,25 @@ def read_uploaded_audience(path: Path, *, shown: str, field_size_limit: int = 65
     if len(names) != 1 or not names[0]:
         raise JoError(f"{shown}:{line}: an uploaded audience has one named column of identities, "
                       f"not {len(names)}")
-    members: set[str] = set()
+    column = names[0]
+    first_lines: dict[str, int] = {}
     rejects: list[Reject] = []
     for line, record in stream:
         if len(record) != 1:
             rejects.append(Reject(shown, line, None, f"{len(record)} cells instead of 1"))
-        elif not record[0]:
-            rejects.append(Reject(shown, line, names[0], "empty identity"))
+            continue
+        identity = record[0]
+        if not identity:
+            rejects.append(Reject(shown, line, column, "empty identity"))
+        elif identity in first_lines:
+            rejects.append(Reject(shown, line, column, f"repeats the identity {show(identity)} of line "
+                                                       f"{first_lines[identity]} (the first row wins)"))
+        elif known is not None and identity not in known:
+            rejects.append(Reject(shown, line, column, f"{show(identity)} names no profile (no accepted row of "
+                                                       "the profile source has this identity)"))
         else:
-            members.add(record[0])
-    return members, rejects
+            first_lines[identity] = line
+    return set(first_lines), rejects
 
 
 @dataclass

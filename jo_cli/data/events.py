@@ -73,11 +73,13 @@ class EventReject:
 
 @dataclass(slots=True)
 class EventCounts:
-    """What a read saw: every non-blank line is read, then accepted or rejected."""
+    """What a read saw: every non-blank line is read, then accepted, rejected, or a duplicate (an event whose
+    `id` an earlier accepted event of the read has)."""
 
     read: int = 0
     accepted: int = 0
     rejected: int = 0
+    duplicates: int = 0
 
     def add(self, item: Event | EventReject) -> None:
         self.read += 1
@@ -88,8 +90,16 @@ class EventCounts:
 
 
 def counted(items: Iterable[Event | EventReject], counts: EventCounts) -> Iterator[Event | EventReject]:
-    """Pass `items` through, adding each to `counts`."""
+    """Pass `items` through, adding each to `counts`; an event repeating the `id` of an earlier event is
+    counted as a duplicate and left out, as `jo events push` ignores it (§5.3): it is taken once."""
+    seen: set[str] = set()
     for item in items:
+        if isinstance(item, Event) and item.id is not None:
+            if item.id in seen:
+                counts.read += 1
+                counts.duplicates += 1
+                continue
+            seen.add(item.id)
         counts.add(item)
         yield item
 

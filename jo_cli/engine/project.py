@@ -8,7 +8,7 @@ that cannot be used is a `JoError` naming it (the caller validates first).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Container, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from jo_cli import schedule
 from jo_cli.data.audiences import read_uploaded_audience
-from jo_cli.data.csv_reader import TableReader
+from jo_cli.data.csv_reader import Reject, TableReader
 from jo_cli.data.events import Event, EventReject, read_events
 from jo_cli.engine.model import Journey, compile_journey
 from jo_cli.errors import JoError
@@ -96,8 +96,14 @@ class ProjectInputs:
                            zone=self.zone, zone_field=zone_field if isinstance(zone_field, str) else None,
                            keep=keep)
 
-    def audience_definitions(self) -> dict[str, Compiled | frozenset[str]]:
-        """Every audience file's compiled `where`, or its uploaded list of identities."""
+    def audience_definitions(self, *, known: Container[str] | None = None,
+                             on_reject: Callable[[str, Reject], None] | None = None
+                             ) -> dict[str, Compiled | frozenset[str]]:
+        """Every audience file's compiled `where`, or its uploaded list of identities.
+
+        An uploaded list's rejected rows (§5.1's rules; given the profile source's `known` identities, a row
+        naming no profile too) go to `on_reject(audience id, reject)`, in file order.
+        """
         definitions: dict[str, Compiled | frozenset[str]] = {}
         for name, item in self.index.ids("audience").items():
             data = item.doc.data
@@ -108,8 +114,11 @@ class ProjectInputs:
                     raise JoError(f"audience {name}: where: {exc}") from None
             elif "source" in data:
                 path = inside_project(self.root, str(data["source"]), field=f"{_shown(item.path, self.root)}: source")
-                members, _ = read_uploaded_audience(path, shown=_shown(path, self.root))
+                members, rejects = read_uploaded_audience(path, shown=_shown(path, self.root), known=known)
                 definitions[name] = frozenset(members)
+                if on_reject is not None:
+                    for reject in rejects:
+                        on_reject(name, reject)
         return definitions
 
     def profile_fields(self, journey_id: str) -> frozenset[str] | None:

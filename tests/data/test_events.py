@@ -299,6 +299,17 @@ def test_the_demo_has_one_reject_line_14() -> None:
     assert next(i for i in accepted if i.line == 12).profile == "p999"  # an unknown profile is the engine's business
 
 
+def test_a_repeated_id_is_taken_once_and_counted_as_a_duplicate() -> None:
+    """§5.3: `jo events push` ignores a repeated `id`; a dry-run's events file is read the same way."""
+    lines = [line(id="e1"), line(id="e2"), line(id="e1", at="2026-12-02T10:00:00Z"), line(), line(),
+             line(id="e2", event="zzz"), line(id="e2")]
+    counts = EventCounts()
+    items = list(counted(read_events(lines, shown=SHOWN, events=all_events(), zone=PARIS), counts))
+    assert [(i.line, i.id) if isinstance(i, Event) else (i.line, "rejected") for i in items] == [
+        (1, "e1"), (2, "e2"), (4, None), (5, None), (6, "rejected")]  # events without an id are never duplicates
+    assert (counts.read, counts.accepted, counts.rejected, counts.duplicates) == (7, 4, 1, 2)
+
+
 def test_the_demo_golden(update_goldens: bool) -> None:
     items = read_events(DEMO, shown="events/events.jsonl", events=demo_events(), zone=PARIS)
     text = "".join(
@@ -367,7 +378,7 @@ def check_read(lines: list[str]) -> None:
                 assert item.at.tzinfo is UTC
     except JoError as exc:
         assert exc.exit_code == 2 and exc.message.startswith(f"{SHOWN}:")
-    assert counts.read == counts.accepted + counts.rejected
+    assert counts.read == counts.accepted + counts.rejected + counts.duplicates
     assert counts.read <= len(lines) + sum(text.count("\n") for text in lines)
     assert time.perf_counter() - started < TIME_LIMIT
 

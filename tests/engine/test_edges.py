@@ -283,3 +283,17 @@ def test_fire_time_of_a_frequent_cron_asks_croniter_a_few_thousand_times(monkeyp
                        'steps: {}')
     now = dt.datetime(2026, 12, 1, 8, 0, 30, tzinfo=UTC)
     assert fire_time(compiled, now) == dt.datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+
+
+def test_dry_run_takes_a_repeated_event_id_once(run_jo: Any, tmp_path: Path) -> None:
+    """§5.3: a repeated `id` is a duplicate (as `jo events push` ignores it), not a second event."""
+    path = tmp_path / "events.jsonl"
+    line = {"id": "ev-1", "event": "cart_abandoned", "at": "2026-12-01T08:00:00Z", "payload": {
+        "customer_id": "p243", "cart_id": "c", "cart_total": 124.0, "item_count": 1, "items": []}}
+    path.write_text(json.dumps(line) + "\n" + json.dumps({**line, "at": "2026-12-01T08:05:00Z"}) + "\n")
+    ran = run_jo("jo", "dry-run", "journeys/abandoned-cart.yaml", "--events", str(path), "--format", "json",
+                 cwd=REPO)
+    assert ran.code == 0, ran.err
+    report = json.loads(ran.out)
+    assert report["events"]["read"] == 2 and report["events"]["rejected"] == 0
+    assert report["profiles"]["entered"] == 1 and report["profiles"]["discarded"] == {}  # not already_in_journey
