@@ -320,7 +320,8 @@ def test_the_demo_golden(update_goldens: bool) -> None:
 
 # ---------------------------------------------------------------- fuzzing
 
-TIME_LIMIT = 1.0
+# Only a hang fails here (generous on a loaded 2-core machine); how fast events are read is bench/'s business.
+HANG_LIMIT = 10.0
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
@@ -380,7 +381,7 @@ def check_read(lines: list[str]) -> None:
         assert exc.exit_code == 2 and exc.message.startswith(f"{SHOWN}:")
     assert counts.read == counts.accepted + counts.rejected + counts.duplicates
     assert counts.read <= len(lines) + sum(text.count("\n") for text in lines)
-    assert time.perf_counter() - started < TIME_LIMIT
+    assert time.perf_counter() - started < HANG_LIMIT
 
 
 
