@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jo_cli.engine.keys import journey_message_key, journey_message_keys
@@ -762,6 +762,7 @@ steps:
                                                          ("email", "sent", None)]
 
 
+@settings(deadline=None)  # hypothesis' 200 ms deadline would time a loaded machine, not jo
 @given(journey=st.text(min_size=1, max_size=8), step=st.text(min_size=1, max_size=8),
        profile=st.text(min_size=1, max_size=8), entry=st.integers(min_value=1, max_value=10**6))
 def test_a_steps_key_maker_gives_the_message_key(journey: str, step: str, profile: str, entry: int) -> None:
