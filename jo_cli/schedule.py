@@ -15,7 +15,7 @@ from functools import cache, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jo_cli.durations import EARLIEST
+from jo_cli.durations import EARLIEST, later
 from jo_cli.suggest import closest
 
 CRON_FIELDS = ("minute", "hour", "day-of-month", "month", "day-of-week")
@@ -220,7 +220,7 @@ def smallest_fire_gap(
     end: dt.datetime | None = None
     for count, fire in enumerate(cron_fires(expr, zone, after=start)):
         if end is None:
-            end = fire.astimezone(dt.UTC) + period
+            end = later(fire.astimezone(dt.UTC), period)
         elif fire.astimezone(dt.UTC) > end or count >= max_fires:
             break
         if previous is not None:

@@ -311,3 +311,9 @@ def test_last_fire_at_the_calendar_ends() -> None:
     assert last_fire("0 0 1 1 *", ZoneInfo("Etc/GMT+12"), at=end, after=end - dt.timedelta(days=366)) \
         == dt.datetime(9999, 1, 1, 12, tzinfo=dt.UTC)
     assert list(cron_fires("0 0 1 1 *", PARIS, after=end)) == []  # the next one would be in year 10000
+
+
+def test_smallest_fire_gap_at_the_calendar_end() -> None:
+    start = dt.datetime(9999, 12, 20, tzinfo=dt.UTC)
+    gap = smallest_fire_gap("0 9 * * *", PARIS, start=start, period=dt.timedelta(days=400))
+    assert gap is not None and gap.gap == dt.timedelta(days=1)
