@@ -190,14 +190,16 @@ def dry_run(inputs: ProjectInputs, journey_id: str, options: DryRunOptions, *, w
                                   rule_sets=rule_sets_of(inputs.index.config), counters=MemoryRuleCounters(),
                                   project_zone=inputs.zone, zone_of=profiles.zone, render=renderer,
                                   keep=None if options.render_all else renderer.shows), store.shown)
-    engine = memory_engine([journey], profiles=profiles, audiences=inputs.audience_definitions(), zone=inputs.zone,
+    audience_rejects = _AudienceRejects(inputs.audiences_read(journey_id), rejects)
+    audiences = inputs.audience_definitions(known=profiles.rows, on_reject=audience_rejects)
+    engine = memory_engine([journey], profiles=profiles, audiences=audiences, zone=inputs.zone,
                            store=store, clock=FixedClock(wall_now), fires=SingleFire(fire_time(journey, now)),
                            policy=policy, delivery=delivery)
     engine.run_until(horizon, qualify=False)
     counts = count_journey(journey, step_counts=store.step_counts, instances=store.instances,
                            discards=store.discards)
     report = _report(journey, counts, store, delivery, policy, profiles, reader, event_counts, rejects,
-                     now=now, horizon=horizon, rendered="all" if options.render_all else "shown")
+                     audience_rejects.count, now=now, horizon=horizon, rendered="all" if options.render_all else "shown")
     return DryRun(journey, report, (store, profiles, engine), _zone_warnings(reader, profiles))
 
 
@@ -232,6 +234,21 @@ def _keep(rejects: list[dict[str, Any]]) -> Callable[[Reject], None]:
         if len(rejects) < KEPT_REJECTS:
             rejects.append({"file": reject.file, "line": reject.line, "reason": _reason(reject)})
     return keep
+
+
+class _AudienceRejects:
+    """The rejected rows of the uploaded audiences the journey reads (repeats, identities no profile has),
+    kept with the profile and event rejects; those of audiences it does not read are not its business."""
+
+    def __init__(self, names: set[str], rejects: list[dict[str, Any]]) -> None:
+        self.names = names
+        self.keep = _keep(rejects)
+        self.count = 0
+
+    def __call__(self, audience: str, reject: Reject) -> None:
+        if audience in self.names:
+            self.count += 1
+            self.keep(reject)
 
 
 def _reason(reject: Reject) -> str:
@@ -287,8 +304,7 @@ class _Renderer:
 
 def _report(journey: Journey, counts: JourneyCounts, store: ShowingStore, delivery: ShownMessages,
             policy: WatchedPolicy, profiles: MemoryProfiles, reader: Any, event_counts: EventCounts,
-            rejects: list[dict[str, Any]], *,
-            now: dt.datetime, horizon: dt.datetime, rendered: str) -> dict[str, Any]:
+            rejects: list[dict[str, Any]], audience_rejects: int, *, now: dt.datetime, horizon: dt.datetime, rendered: str) -> dict[str, Any]:
     consumed = sum(1 for r in store.event_results if r.result == "consumed")
     event_discards: dict[str, int] = {}
     for result in store.event_results:
@@ -316,6 +332,7 @@ def _report(journey: Journey, counts: JourneyCounts, store: ShowingStore, delive
                      "discarded": _nonzero(counts.discarded)},
         "events": {"read": event_counts.read, "rejected": event_counts.rejected, "consumed": consumed,
                    "discarded": _nonzero(event_discards)},
+        "audiences": {"rejected": audience_rejects},
         "steps": steps,
         "ended": _nonzero(counts.ended),
         "waiting": _nonzero(counts.waiting),

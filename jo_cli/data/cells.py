@@ -134,7 +134,7 @@ def _item_converter(schema: Any, zone: ZoneInfo) -> Callable[[Any], Any]:
         if item is None or expected is None:
             return item
         if not isinstance(item, expected) or (isinstance(item, bool) and kind != "boolean"):
-            raise CellError(f"has {show(json.dumps(item))}, not a {'number' if kind == 'number' else kind}")
+            raise CellError(f"has {show(json.dumps(item))}, not {'an' if kind == 'integer' else 'a'} {kind}")
         value: Any = item
         if kind == "number":
             try:
@@ -157,7 +157,9 @@ def _list_converter(schema: Any, zone: ZoneInfo) -> Converter:
 
     def convert(cell: str) -> list[Any]:
         try:
-            value = json.loads(cell)
+            value = json.loads(cell, parse_float=_finite, parse_constant=_no_constant)
+        except _NotFinite as exc:
+            raise CellError(f"{show(cell)} has {exc}, not a number jo can compute with") from None
         except (ValueError, RecursionError):
             value = None
         if not isinstance(value, list):
@@ -168,6 +170,21 @@ def _list_converter(schema: Any, zone: ZoneInfo) -> Converter:
             raise CellError(f"{show(cell)} {exc}") from None
 
     return convert
+
+
+class _NotFinite(Exception):
+    """NaN, Infinity or a number past the doubles (1e999) in a list cell: JSON has none of them."""
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotFinite(text)
+    return value
+
+
+def _no_constant(text: str) -> float:
+    raise _NotFinite(text)
 
 
 def kind_of(schema: Any) -> str | None:

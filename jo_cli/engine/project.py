@@ -121,6 +121,13 @@ class ProjectInputs:
                         on_reject(name, reject)
         return definitions
 
+    def audiences_read(self, journey_id: str) -> set[str]:
+        """The audiences the journey reads (its entry's, `inAudience` names, through their `where`s)."""
+        from jo_cli.engine.fields import named_audiences
+
+        audiences = {name: item.doc.data for name, item in self.index.ids("audience").items()}
+        return named_audiences(self.index.ids("journey")[journey_id].doc.data, audiences=audiences)
+
     def profile_fields(self, journey_id: str) -> frozenset[str] | None:
         """The top-level profile fields the journey can read (None: all), see `fields.py`."""
         from jo_cli.engine.fields import profile_fields

@@ -38,9 +38,10 @@ def test_demo_journey_text(run_jo, update_goldens: bool, journey: str) -> None: 
 def test_json_keys_and_formatting_follow_the_contract(run_jo) -> None:  # type: ignore[no-untyped-def]
     ran = dry_run(run_jo, "welcome-series", "--format", "json")
     report = json.loads(ran.out)
-    assert list(report) == ["kind", "id", "version", "now", "horizon", "rendered", "profiles", "events", "steps",
-                            "ended", "waiting", "reasons", "messages", "paths", "uncovered", "rejected_rows"]
+    assert list(report) == ["kind", "id", "version", "now", "horizon", "rendered", "profiles", "events", "audiences",
+                            "steps", "ended", "waiting", "reasons", "messages", "paths", "uncovered", "rejected_rows"]
     assert list(report["reasons"]) == ["errors", "on_error", "excluded"]  # issue 12: added after `waiting`
+    assert report["audiences"] == {"rejected": 0}  # issue 12: uploaded audience rows left out
     assert ran.out == json.dumps(report, indent=2, ensure_ascii=False) + "\n"
     assert report["now"] == NOW and report["horizon"] == "2027-03-02T08:00:00Z"  # --now + P91D
     assert list(report["profiles"]) == ["read", "rejected", "entered", "discarded"]

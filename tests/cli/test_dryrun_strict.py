@@ -179,3 +179,22 @@ def test_a_closed_stdout_ends_quietly(args: list[str]) -> None:
     assert proc.returncode == 1, stderr
     assert "Traceback" not in stderr and "internal error" not in stderr and "Exception ignored" not in stderr
     assert not re.sub(r"warning: .*\n", "", stderr)
+
+
+def test_an_uploaded_audience_rows_rejects_are_shown_with_the_others(run_jo, project: Path) -> None:  # type: ignore[no-untyped-def]
+    """An uploaded list the journey reads: a repeated identity and one no profile has are rejected rows
+    (file:line), counted under `audiences.rejected`; the members that remain enter."""
+    (project / "data" / "uploads").mkdir()
+    (project / "data" / "uploads" / "vip.csv").write_text("id\np001\np002\np001\nghost\n", encoding="utf-8")
+    _edit(project / "audiences" / "new-subscribers.yaml",
+          "where: inLastDays(profile.signup_at, 7) and not profile.unsubscribed", "source: data/uploads/vip.csv")
+    ran = run_jo("jo", "dry-run", "journeys/welcome-series.yaml", "--now", NOW, "--format", "json", cwd=project)
+    assert ran.code == 0, ran.err
+    report = json.loads(ran.out)
+    assert report["audiences"] == {"rejected": 2}
+    uploaded = [row for row in report["rejected_rows"] if row["file"] == "data/uploads/vip.csv"]
+    assert [row["line"] for row in uploaded] == [4, 5]
+    assert "line 2" in uploaded[0]["reason"] and "ghost" in uploaded[1]["reason"]
+    assert report["profiles"]["entered"] == 2
+    text = run_jo("jo", "dry-run", "journeys/welcome-series.yaml", "--now", NOW, cwd=project)
+    assert "2 uploaded audience rows rejected" in text.out

@@ -28,6 +28,8 @@ def render_text(journey: Journey, report: Mapping[str, Any], console: Console | 
     read = f"{profiles['read']:,} profiles read ({profiles['rejected']:,} rejected)"
     if events["read"]:
         read += f", {events['read']:,} events read ({events['rejected']:,} rejected, {events['consumed']:,} consumed)"
+    if report["audiences"]["rejected"]:
+        read += f", {report['audiences']['rejected']:,} uploaded audience rows rejected"
     console.print(read)
     console.print()
     console.print(_tree(journey, report))
@@ -56,7 +58,7 @@ def render_text(journey: Journey, report: Mapping[str, Any], console: Console | 
         for message in messages:
             console.print(_message_line(message), markup=False)
     if report["rejected_rows"]:
-        rejected = profiles["rejected"] + events["rejected"]
+        rejected = profiles["rejected"] + events["rejected"] + report["audiences"]["rejected"]
         shown = report["rejected_rows"][:REJECTS_SHOWN]
         console.print()
         console.print(f"rejected ({rejected:,}):")
