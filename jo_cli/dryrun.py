@@ -199,7 +199,8 @@ def dry_run(inputs: ProjectInputs, journey_id: str, options: DryRunOptions, *, w
     counts = count_journey(journey, step_counts=store.step_counts, instances=store.instances,
                            discards=store.discards)
     report = _report(journey, counts, store, delivery, policy, profiles, reader, event_counts, rejects,
-                     audience_rejects.count, now=now, horizon=horizon, rendered="all" if options.render_all else "shown")
+                     audience_rejects.count, now=now, horizon=horizon,
+                     rendered="all" if options.render_all else "shown")
     return DryRun(journey, report, (store, profiles, engine), _zone_warnings(reader, profiles))
 
 
@@ -304,7 +305,8 @@ class _Renderer:
 
 def _report(journey: Journey, counts: JourneyCounts, store: ShowingStore, delivery: ShownMessages,
             policy: WatchedPolicy, profiles: MemoryProfiles, reader: Any, event_counts: EventCounts,
-            rejects: list[dict[str, Any]], audience_rejects: int, *, now: dt.datetime, horizon: dt.datetime, rendered: str) -> dict[str, Any]:
+            rejects: list[dict[str, Any]], audience_rejects: int, *,
+            now: dt.datetime, horizon: dt.datetime, rendered: str) -> dict[str, Any]:
     consumed = sum(1 for r in store.event_results if r.result == "consumed")
     event_discards: dict[str, int] = {}
     for result in store.event_results:
