@@ -34,6 +34,7 @@ from jo_cli.engine.project import ProjectInputs
 from jo_cli.engine.tally import JourneyCounts, count_journey, count_reasons
 from jo_cli.errors import JoError
 from jo_cli.expr.runtime import format_datetime
+from jo_cli.report import steps_json
 
 DEFAULT_HORIZON = dt.timedelta(days=91)
 _FIRE_LOOKBACK = dt.timedelta(days=366)
@@ -312,16 +313,7 @@ def _report(journey: Journey, counts: JourneyCounts, store: ShowingStore, delive
     for result in store.event_results:
         if result.result == "discarded" and result.reason:
             event_discards[result.reason] = event_discards.get(result.reason, 0) + 1
-    steps: dict[str, Any] = {}
-    for step_id, step in journey.steps.items():
-        at_step = counts.steps[step_id]
-        if step.type == "message":
-            # `delayed`: released after quiet hours, and so also counted as sent or excluded (not an outcome).
-            steps[step_id] = {"entered": at_step.entered, "errors": at_step.errors, "sent": at_step.sent,
-                              "queued": at_step.queued, "delayed": policy.delayed[step_id],
-                              "excluded": _nonzero(at_step.excluded)}
-        else:
-            steps[step_id] = {"entered": at_step.entered, "errors": at_step.errors, "paths": dict(at_step.paths)}
+    steps = steps_json(journey, counts, delayed=policy.delayed)
     sent_to = {message["profile"] for message in delivery.messages}
     rows = {identity: index for index, identity in enumerate(profiles.identities()) if identity in sent_to} \
         if sent_to else {}

@@ -53,14 +53,19 @@ def journey_report(store: SqliteStore, journey_id: str, *, version: int | None, 
     }
 
 
-def steps_json(journey: Journey, counts: JourneyCounts) -> dict[str, Any]:
-    """§7.1's `steps`: every step in file order; messages with sent, queued, excluded; others every outcome."""
+def steps_json(journey: Journey, counts: JourneyCounts, *, delayed: Mapping[str, int] | None = None
+               ) -> dict[str, Any]:
+    """§7.1's `steps`: every step in file order; messages with sent, queued, excluded (and, given `delayed`,
+    the dry-run's count of messages quiet hours held and released, after `queued`); others every outcome."""
     steps: dict[str, Any] = {}
     for step_id, step in journey.steps.items():
         at_step = counts.steps[step_id]
         if step.type == "message":
             steps[step_id] = {"entered": at_step.entered, "errors": at_step.errors, "sent": at_step.sent,
-                              "queued": at_step.queued, "excluded": _nonzero(at_step.excluded)}
+                              "queued": at_step.queued}
+            if delayed is not None:  # released after quiet hours, and so also sent or excluded: not an outcome
+                steps[step_id]["delayed"] = delayed[step_id]
+            steps[step_id]["excluded"] = _nonzero(at_step.excluded)
         else:
             steps[step_id] = {"entered": at_step.entered, "errors": at_step.errors, "paths": dict(at_step.paths)}
     return steps
