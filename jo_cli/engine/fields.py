@@ -6,7 +6,9 @@ the channels' address and consent fields, the fields `update-profile`
 writes, the identity and the time-zone field. Anything that could read a
 field this scan cannot name (a template reading `profile` whole or with a
 computed key, an audience named by a computed value, a template that does
-not parse) keeps every field.
+not parse or cannot be read) keeps every field. Templates are read through
+the same `ProjectFiles` as the renderer's, so the fields kept are those of
+the templates that will render (a published version's frozen ones).
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from jo_cli.engine.files import FileProblem, ProjectFiles, WorkingTree, read_text
 from jo_cli.expr.ast import Binary, Call, Conditional, Expr, IsNull, ListExpr, Literal, Ref, Unary
 from jo_cli.expr.parser import ExprSyntaxError, parse
-from jo_cli.project import escapes
-from jo_cli.templates import MAPPING_METHODS, scan_file, scan_source
+from jo_cli.templates import MAPPING_METHODS, scan_source
 
 
 class _Everything(Exception):
@@ -26,8 +28,13 @@ class _Everything(Exception):
 
 
 def profile_fields(journey: Mapping[str, Any], *, root: Path, audiences: Mapping[str, Mapping[str, Any]],
-                   channels: Mapping[str, Any], always: tuple[str | None, ...]) -> frozenset[str] | None:
-    """Top-level profile fields `journey` (a document's data) can read; None: all of them."""
+                   channels: Mapping[str, Any], always: tuple[str | None, ...],
+                   files: ProjectFiles | None = None) -> frozenset[str] | None:
+    """Top-level profile fields `journey` (a document's data) can read; None: all of them.
+
+    `body_file` templates are read from `files`, by default the working tree at `root`.
+    """
+    files = WorkingTree(root) if files is None else files
     fields = {name for name in always if name}
     try:
         _walk_audiences(journey, audiences, fields)
@@ -37,7 +44,7 @@ def profile_fields(journey: Mapping[str, Any], *, root: Path, audiences: Mapping
             if step.get("type") == "message":
                 channel = channels.get(str(step.get("channel"))) or {}
                 fields |= {str(channel[k]).split(".")[0] for k in ("address", "consent") if channel.get(k)}
-                _templates(step.get("content") or {}, step.get("channel"), root, fields)
+                _templates(step.get("content") or {}, step.get("channel"), files, fields)
             elif step.get("type") == "update-profile":
                 fields |= {str(name).split(".")[0] for name in step.get("set") or {}}
     except _Everything:
@@ -134,13 +141,14 @@ def _read(node: Expr, fields: set[str], *, audiences_only: bool = False) -> list
     return audiences
 
 
-def _templates(content: Mapping[str, Any], channel: Any, root: Path, fields: set[str]) -> None:
+def _templates(content: Mapping[str, Any], channel: Any, files: ProjectFiles, fields: set[str]) -> None:
     for key, value in content.items():
         html = channel == "email" and key in ("body", "body_file")
-        if key == "body_file" and escapes(root, str(value)) is not None:
-            raise _Everything  # never read: validation refuses the path (JO505), and so does the renderer
-        scan = scan_file(root / str(value), html=html) if key == "body_file" else scan_source(str(value), html=html)
-        if scan is None or scan.error is not None:
+        source = read_text(files, str(value)) if key == "body_file" else str(value)
+        if isinstance(source, FileProblem):
+            raise _Everything  # the renderer cannot read it either: its messages are render errors
+        scan = scan_source(source, html=html)
+        if scan.error is not None:
             raise _Everything
         for reference in scan.references:
             if reference.root != "profile":

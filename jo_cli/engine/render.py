@@ -3,11 +3,14 @@
 `Renderer.render` is called once per message with the step's content and the
 render scope (`profile`, `event`, `journey`, `actions`, and `row` in
 campaigns). Templates are compiled once per distinct source and kept;
-`body_file` templates are read once, relative to the project root, with the
-limits `jo validate` uses (`MAX_TEMPLATE_BYTES`, UTF-8). The environment has
-the filters, tests and globals of `jo_cli.templates.environment` (the static
-scan of `jo validate`), in `ImmutableSandboxedEnvironment` so that a template
-cannot change the engine's values (`profile.tags.append(...)`).
+`body_file` templates are read once, through the run's `ProjectFiles`
+(`files.py`): the working tree for a dry-run, a version's frozen files for
+a published version, so a version renders what it froze; either way with
+the limits `jo validate` uses (`MAX_TEMPLATE_BYTES`, UTF-8). The
+environment has the filters, tests and globals of
+`jo_cli.templates.environment` (the static scan of `jo validate`), in
+`ImmutableSandboxedEnvironment` so that a template cannot change the
+engine's values (`profile.tags.append(...)`).
 
 Decisions:
 
@@ -47,7 +50,8 @@ Decisions:
   Everything printed, including what macros and `{% set %}` blocks build and
   throw away, counts towards `budget._WORK_FACTOR` times `max_output` characters. Jinja's sandbox caps `range` at
   MAX_RANGE (100,000) items.
-- A `body_file` must stay inside the project root (symbolic links resolved).
+- A `body_file` read from the working tree must stay inside the project root (symbolic links resolved); one
+  read from a version must be among the files it froze.
 - Every failure (syntax, undefined name, SecurityError, a Python error, a
   budget, an unreadable `body_file`) is a `RenderFailure` naming the field and
   the template line; compile failures are cached with the template.
@@ -79,8 +83,8 @@ from jo_cli.engine.budget import (
     guarded_items,
     weigh,
 )
+from jo_cli.engine.files import FileProblem, ProjectFiles, WorkingTree, read_text
 from jo_cli.expr.runtime import to_string
-from jo_cli.templates import MAX_TEMPLATE_BYTES
 
 if TYPE_CHECKING:
     from jinja2 import Template
@@ -130,10 +134,14 @@ class _Broken:
 
 
 class Renderer:
-    """Renders message content; one per run (the engine is single-threaded)."""
+    """Renders message content; one per run (the engine is single-threaded).
 
-    def __init__(self, root: Path, *, cpu_seconds: float = 0.5, max_output: int = 256 * 1024) -> None:
-        self.root = root
+    `files` is where `body_file` templates come from; a path is the working tree at that project root.
+    """
+
+    def __init__(self, files: ProjectFiles | Path, *, cpu_seconds: float = 0.5, max_output: int = 256 * 1024
+                 ) -> None:
+        self.files = WorkingTree(files) if isinstance(files, Path) else files
         self._budget = Budget(cpu_seconds, max_output)
         self._environments: dict[bool, ImmutableSandboxedEnvironment] = {}
         self._templates: dict[tuple[bool, str], Template | _Broken] = {}
@@ -198,7 +206,8 @@ class Renderer:
     def _read(self, relative: str) -> str | _Broken:
         text = self._files.get(relative)
         if text is None:
-            text = self._files[relative] = _read_template(self.root, relative)
+            read = read_text(self.files, relative)
+            text = self._files[relative] = _Broken(None, read.message) if isinstance(read, FileProblem) else read
         return text
 
     def _template(self, source: str, *, html: bool) -> Template | _Broken:
@@ -226,21 +235,6 @@ class Renderer:
             return _Broken(1, "expressions nested too deeply")
         except Exception as exc:  # whatever else stops a compile is this template's render_error
             return _Broken(_template_line(exc), _describe(exc))
-
-
-def _read_template(root: Path, relative: str) -> str | _Broken:
-    path = root / relative
-    try:
-        if not path.resolve().is_relative_to(root.resolve()):
-            return _Broken(None, "the path leads outside the project directory")
-        size = path.stat().st_size
-        if size > MAX_TEMPLATE_BYTES:
-            return _Broken(None, f"the file is {size:,} bytes; jo reads templates up to {MAX_TEMPLATE_BYTES:,} bytes")
-        return path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return _Broken(None, f"the file is not UTF-8 (byte {exc.start + 1})")
-    except OSError as exc:
-        return _Broken(None, f"cannot read it ({exc.strerror or type(exc).__name__})")
 
 
 def _failure(label: Field, path: str | None, source: str, broken: _Broken) -> RenderFailure:
