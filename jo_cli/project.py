@@ -90,6 +90,8 @@ def escapes(root: Path, name: str) -> str | None:
         return "climbs out with `..`"
     try:
         (root / name).resolve().relative_to(root.resolve())
+    except RuntimeError:  # Python 3.11's resolve() on a symbolic link loop (3.13 raises OSError)
+        return "is a symbolic link loop"
     except (ValueError, OSError):
         return "leads outside the project through a symbolic link"
     return None

@@ -127,6 +127,9 @@ def test_jo505_paths_that_leave_the_project(project, tmp_path_factory) -> None:
     (project.root / "templates" / "link.html").symlink_to(outside / "t.html")
     project.write("journeys/a.yaml", JOURNEY.replace("templates/welcome.html", "templates/link.html"))
     assert project.check("journeys/a.yaml") == [("JO505", 8, 39)]
+    (project.root / "templates" / "loop.html").symlink_to("loop.html")  # resolve() raises on 3.11: no crash
+    project.write("journeys/a.yaml", JOURNEY.replace("templates/welcome.html", "templates/loop.html"))
+    assert project.check("journeys/a.yaml") == [("JO505", 8, 39)]
 
 
 def test_jo506_jo507_jo508_project_names(project) -> None:
