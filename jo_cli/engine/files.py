@@ -52,11 +52,7 @@ class WorkingTree:
 
     def read(self, path: str) -> bytes | FileProblem:
         """Only inside the root, symbolic links resolved; a file over the limit is not read."""
-        try:
-            outside = escapes(self.root, path) is not None
-        except RuntimeError:  # a symbolic link loop: Python before 3.13 raises this from Path.resolve
-            outside = True
-        if outside:
+        if escapes(self.root, path) is not None:
             return FileProblem(path, "the path leads outside the project directory")
         try:
             with (self.root / path).open("rb") as handle:
