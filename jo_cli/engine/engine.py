@@ -14,6 +14,13 @@ before `now`, one logical time T at a time, in §6.3's order at T:
 Steps 4-6 repeat until nothing moves. All state lives in the store, so a
 run stopped at any time and resumed with the same store ends in the same
 state as one run to the same horizon.
+
+Every change is collected in `self.changes` (reads look there before the
+store) and handed to `store.commit` at the end of each piece of work: one
+event's offers, one fire or qualification with its entries, one wave of
+wake-ups, a resumed wait, each with the jump entries it made. An instance
+taken from the store to run is changed there only when it parks or ends,
+so a crash between commits leaves it parked as before, to be woken again.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import operator
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from jo_cli.durations import EARLIEST, LATEST
@@ -30,6 +37,7 @@ from jo_cli.engine.ports import (
     EARLY_WAKES,
     LATE_WAKES,
     Discard,
+    EntryState,
     EventResult,
     Instance,
     Ports,
@@ -39,6 +47,8 @@ from jo_cli.engine.steps import Wave
 from jo_cli.expr.runtime import EvalContext
 
 _PLACE = operator.attrgetter("journey", "version", "step")
+READ_CHUNK = 1000  # profiles per batch read of entry states and overlays
+_Overlay = Mapping[str, tuple[Any, Any]]
 
 
 class Engine:
@@ -61,9 +71,10 @@ class Engine:
         self._jumps: list[tuple[Journey, str, dict[str, Any], dt.datetime]] = []
         self._fires: dict[str, list[dt.datetime]] = {}
         self._ends: dict[tuple[str, int | None], dt.datetime] = {}
+        self.changes = ports.store.changes()
         # The hot path of every entry and wake-up (ports are fixed for the engine's life).
         self._row = ports.profiles.get
-        self._overlay = ports.store.overlay
+        self._overlays = ports.store.overlays
         self._zone = ports.profiles.zone
 
     # ------------------------------------------------------------ the timeline
@@ -76,10 +87,9 @@ class Engine:
         """
         now = min(max(now, EARLIEST), LATEST)
         store = self.ports.store
-        self._fires = {
-            j.id: self.ports.fires.due(j, after=store.last_fire(j.id), until=now)
-            for j in self.live.values() if j.entry.type == "audience"
-        }
+        audience = [j for j in self.live.values() if j.entry.type == "audience"]
+        last = store.last_fires([j.id for j in audience])
+        self._fires = {j.id: self.ports.fires.due(j, after=last.get(j.id), until=now) for j in audience}
         qualification = qualify and any(j.entry.type == "audience-qualification" for j in self.live.values())
         self._ends = self._window_ends(now)
         while True:
@@ -120,6 +130,13 @@ class Engine:
             if not moved:
                 break
         self._close_events(leftovers)
+        self.commit()
+
+    def commit(self) -> None:
+        """Hand the changes made since the last commit to the store, as one unit."""
+        if self.changes:
+            self.ports.store.commit(self.changes)
+            self.changes = self.ports.store.changes()
 
     # ------------------------------------------------------------ instances
 
@@ -127,22 +144,27 @@ class Engine:
         instance.end = end
         instance.ended_at = at
         instance.wake_at = instance.wake_kind = None
-        self.ports.store.finish(instance)
+        self.changes.save(instance)
 
     def exit_parked(self, instance: Instance, reason: str, at: dt.datetime) -> None:
         """An instance parked on a step exits: a step event on that step, then the end."""
         assert instance.step is not None
-        self.ports.store.record_steps(instance.journey, instance.version, at, self.ports.clock.wall(),
-                                      [(instance.step, reason, None, True, [instance])])
+        self.changes.record_steps(instance.journey, instance.version, at, self.ports.clock.wall(),
+                                  [(instance.step, reason, None, True, [instance])])
         self.finish(instance, reason, at)
 
     def view(self, identity: str) -> dict[str, Any] | None:
         """The profile as steps read it: the source row, with update-profile's overlay where the source
         still holds the value it had when the overlay was written (§6.4)."""
+        return self._view(identity, self._overlays((identity,)).get(identity))
+
+    def _view(self, identity: str, stored: _Overlay | None) -> dict[str, Any] | None:
+        """`view` with the overlay the store holds already read (`stored`); this unit's writes go over it."""
         row = self._row(identity)
         if row is None:
             return None
-        overlay = self._overlay(identity)
+        written = self.changes.overlays.get(identity) if self.changes.overlays else None
+        overlay = stored if written is None else {**(stored or {}), **written}
         if not overlay:
             return row
         merged = _deep_copy(row)
@@ -154,61 +176,69 @@ class Engine:
     def update_profile(self, instance: Instance, values: Mapping[str, Any]) -> None:
         row = self.ports.profiles.get(instance.profile) or {}
         written = {name: (value, field_value(row, name)) for name, value in values.items()}
-        self.ports.store.set_overlay(instance.profile, written)
+        self.changes.write_overlay(instance.profile, written)
         instance.data = self.view(instance.profile)
 
-    def _load(self, instance: Instance, journey: Journey) -> bool:
-        """Read the profile for a run of `instance`; False when it is gone from the source."""
-        instance.data = self.view(instance.profile)
+    def _load(self, instance: Instance, journey: Journey, overlay: _Overlay | None) -> bool:
+        """Read the profile for a run of `instance` (`overlay`: the store's); False when it is gone from the
+        source."""
+        instance.data = self._view(instance.profile, overlay)
         instance.zone = self._zone(instance.profile) if journey.use_profile_timezone else None
         return instance.data is not None
 
     # ------------------------------------------------------------ entries (§6.2)
 
-    def enter(self, journey: Journey, identity: str, at: dt.datetime,
-              event: dict[str, Any] | None = None) -> Instance | None:
-        """Apply the entry rules in order; the new instance, or None with the discard recorded."""
-        store = self.ports.store
+    def enter(self, journey: Journey, identity: str, at: dt.datetime, event: dict[str, Any] | None,
+              stored: EntryState | None, overlay: _Overlay | None) -> Instance | None:
+        """Apply the entry rules in order to the profile's entry state (`stored`: the store's, this unit's
+        changes go over it); the new instance, or None with the discard recorded."""
+        state = self.changes.entry_state(journey.id, identity) or stored
         reason = None
-        history = None
-        data = self.view(identity)
+        data = self._view(identity, overlay)
         if data is None:
             reason = "unknown_profile"
         elif not journey.in_window(at):
             reason = "outside_window"
-        elif store.active(journey.id, identity) is not None:
+        elif state is not None and state[2] is not None:
             reason = "already_in_journey"
-        else:
-            history = store.history(journey.id, identity)
-            if history is not None and not journey.reentrance_allowed:
-                reason = "reentrance_not_allowed"
-            elif history is not None and at - history[1] < journey.reentrance_wait:
-                reason = "reentrance_wait"
+        elif state is not None and not journey.reentrance_allowed:
+            reason = "reentrance_not_allowed"
+        elif state is not None and at - state[1] < journey.reentrance_wait:
+            reason = "reentrance_wait"
         if reason is not None:
-            store.record_discard(Discard(journey.id, journey.version, identity, reason, at))
+            self.changes.discards.append(Discard(journey.id, journey.version, identity, reason, at))
             return None
-        instance = Instance(seq=store.new_seq(), journey=journey.id, version=journey.version, profile=identity,
-                            entry=(history[0] if history else 0) + 1, entered_at=at, event=event)
-        store.start(instance)
+        instance = Instance(seq=self.ports.store.new_seq(), journey=journey.id, version=journey.version,
+                            profile=identity, entry=(state[0] if state else 0) + 1, entered_at=at, event=event)
+        self.changes.start(instance)
         instance.data = data
         instance.zone = self._zone(identity) if journey.use_profile_timezone else None
         return instance
 
+    def _entering(self, journey: Journey, identities: Iterable[str], at: dt.datetime,
+                  event: dict[str, Any] | None = None) -> Wave:
+        """A wave of the profiles that pass the entry rules, their states read a chunk at a time."""
+        wave = Wave(self, journey, at)
+        store, first = self.ports.store, journey.entry.next
+        for chunk in _chunks(identities, READ_CHUNK):
+            states = store.entry_states(journey.id, chunk)
+            overlays = self._overlays(chunk)
+            for identity in chunk:
+                instance = self.enter(journey, identity, at, event, states.get(identity), overlays.get(identity))
+                if instance is not None:
+                    wave.add(first, instance)
+        return wave
+
     def _enter_all(self, journey: Journey, identities: Iterable[str], at: dt.datetime,
                    event: dict[str, Any] | None = None) -> None:
-        wave = Wave(self, journey, at)
-        for identity in identities:
-            instance = self.enter(journey, identity, at, event)
-            if instance is not None:
-                wave.add(journey.entry.next, instance)
-        self._run(wave)
+        self._run(self._entering(journey, identities, at, event))
 
     def _run(self, wave: Wave) -> None:
-        """Run a wave, then the jump entries it made (at the same logical time)."""
+        """Run a wave, then the jump entries it made (at the same logical time: first in, first entered)."""
         wave.run()
         while self._jumps:
             target, identity, payload, at = self._jumps.pop(0)
-            self._enter_all(target, [identity], at, payload)
+            self._entering(target, [identity], at, payload).run()
 
     def jump(self, target: str, instance: Instance, payload: dict[str, Any], at: dt.datetime) -> None:
         journey = self.live.get(target)
@@ -218,32 +248,52 @@ class Engine:
             self._jumps.append((journey, instance.profile, payload, at))
 
     def _fire(self, journey: Journey, at: dt.datetime) -> None:
-        store = self.ports.store
-        store.record_fire(journey.id, at)
+        self.changes.fires.append((journey.id, journey.version, at))
         if not journey.in_window(at):
+            self.commit()
             return  # a fire outside the entry window is skipped (§7.3), not a discard per member
         assert journey.entry.audience is not None
         members = self.ports.audiences.members(journey.entry.audience, at)
         if journey.entry.force_reentrance:
-            for instance in store.active_in(journey.id):
+            for instance in self.active_in(journey.id):
                 self.exit_parked(instance, "forced_reentrance", at)
         if journey.entry.incremental:
             key = f"fire:{journey.id}"
-            previous = store.members(key)
-            store.set_members(key, frozenset(members))
+            previous = self.members(key)
+            self.changes.members[key] = frozenset(members)
             if previous is not None:
                 members = [identity for identity in members if identity not in previous]
         self._enter_all(journey, members, at)
+        self.commit()
+
+    def active_in(self, journey: str) -> list[Instance]:
+        """Every active instance of journey id `journey`, this unit's changes included, by entry sequence."""
+        found = {instance.seq: instance for instance in self.ports.store.active_in(journey)}
+        for instance in self.changes.changed_in(journey):
+            if instance.end is None:
+                found[instance.seq] = instance
+            else:
+                found.pop(instance.seq, None)
+        return sorted(found.values(), key=operator.attrgetter("seq"))
+
+    def members(self, key: str) -> frozenset[str] | None:
+        written = self.changes.members.get(key)
+        return written if written is not None else self.ports.store.members(key)
+
+    def counter(self, name: str) -> int:
+        """A counter's value, this unit's bumps included."""
+        value = self.changes.counters.get(name)
+        return value if value is not None else self.ports.store.counters((name,)).get(name, 0)
 
     def _qualify(self, journey: Journey, at: dt.datetime) -> None:
         """Entries for profiles whose membership changed since this journey's previous evaluation."""
-        store = self.ports.store
         assert journey.entry.audience is not None
         members = self.ports.audiences.members(journey.entry.audience, at)
         key = f"qualification:{journey.id}"
-        previous = store.members(key)
-        store.set_members(key, frozenset(members))
+        previous = self.members(key)
+        self.changes.members[key] = frozenset(members)
         if previous is None:
+            self.commit()
             return  # the first evaluation only records the membership (AJO)
         if journey.entry.on == "enter":
             changed = [identity for identity in members if identity not in previous]
@@ -254,19 +304,22 @@ class Engine:
             changed = sorted(order, key=order.__getitem__) + sorted(
                 identity for identity in previous if identity not in current and identity not in order)
         self._enter_all(journey, changed, at)
+        self.commit()
 
     def _end_windows(self, at: dt.datetime) -> None:
         for key, end in list(self._ends.items()):
             if end <= at:
                 del self._ends[key]
-                for instance in self.ports.store.active_in(key[0]):
+                for instance in self.active_in(key[0]):
                     if instance.version == key[1]:
                         self.exit_parked(instance, "journey_ended", at)
+        self.commit()
 
     # ------------------------------------------------------------ wake-ups
 
     def _wake(self, at: dt.datetime, kinds: tuple[Any, ...]) -> bool:
         due = self.ports.store.wakeups(at, kinds)
+        overlays = self._overlays([instance.profile for instance in due]) if due else {}
         waves: dict[tuple[str, int | None], Wave] = {}
         for (journey_id, version, step_id), group in itertools.groupby(due, key=_PLACE):  # in order, by runs
             journey = self.versions[journey_id, version]
@@ -279,7 +332,7 @@ class Engine:
                 instance.wake_at = instance.wake_kind = None
                 if kind == "expire":
                     self.exit_parked(instance, "timeout", at)
-                elif not self._load(instance, journey):
+                elif not self._load(instance, journey, overlays.get(instance.profile)):
                     self.exit_parked(instance, "unknown_profile", at)
                 elif kind == "release":
                     wave.released.add(instance.seq)
@@ -290,6 +343,8 @@ class Engine:
                     wave.take(instance, step, "next", step.next)
         for wave in waves.values():
             self._run(wave)
+            self.commit()  # a wave with its exits and jump entries (the instances of the next: still parked)
+        self.commit()
         return bool(due)
 
     # ------------------------------------------------------------ events
@@ -306,8 +361,10 @@ class Engine:
                 if reason is not None:
                     leftovers.append([queued, journey_id, reason])
                 else:
-                    self.ports.store.record_event(EventResult(queued.seq, queued.event.name, journey_id, "consumed"))
-            self.ports.store.event_done(queued.seq)
+                    self.changes.event_results.append(EventResult(queued.seq, queued.event.name, journey_id,
+                                                                  "consumed"))
+            self.changes.events_done.append(queued.seq)
+            self.commit()  # the event is done with what it did, or left over (its results come at `_close_events`)
         return leftovers
 
     def _offer(self, journey_id: str, queued: QueuedEvent, at: dt.datetime) -> str | None:
@@ -340,7 +397,9 @@ class Engine:
         """A profile's instance waiting for this event takes it and goes on."""
         event = queued.event
         assert event.profile is not None
-        instance = self.ports.store.active(journey_id, event.profile)
+        state = self.changes.entry_state(journey_id, event.profile) \
+            or self.ports.store.entry_states(journey_id, (event.profile,)).get(event.profile)
+        instance = state[2] if state is not None else None
         if instance is None or instance.step is None or instance.wake_kind not in ("timeout", "expire"):
             return False
         if candidates is not None and instance.seq not in candidates:
@@ -349,7 +408,7 @@ class Engine:
         step = journey.steps[instance.step]
         if instance.reached_at is None or event.at < instance.reached_at or not self._matches(step, instance, event):
             return False
-        if not self._load(instance, journey):
+        if not self._load(instance, journey, self._overlays((instance.profile,)).get(instance.profile)):
             return False
         if step.type == "wait-event" and step.where is not None:  # `where` reads the arriving event
             context = Wave(self, journey, at).context(step).bind(instance)
@@ -386,7 +445,8 @@ class Engine:
                 continue
             if self._resume_on_event(journey_id, queued, at, candidates=reached):
                 item[2] = None
-                self.ports.store.record_event(EventResult(queued.seq, queued.event.name, journey_id, "consumed"))
+                self.changes.event_results.append(EventResult(queued.seq, queued.event.name, journey_id, "consumed"))
+                self.commit()
                 moved = True
         return moved
 
@@ -394,7 +454,13 @@ class Engine:
         for queued, journey_id, reason in leftovers:
             if reason is not None:
                 result = EventResult(queued.seq, queued.event.name, journey_id, "discarded", reason)
-                self.ports.store.record_event(result)
+                self.changes.event_results.append(result)
+
+
+def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
 
 
 # ---------------------------------------------------------------- dotted profile fields

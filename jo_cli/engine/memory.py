@@ -7,13 +7,14 @@ action ports with real ones; these keep the same contracts (ports.py).
 from __future__ import annotations
 
 import bisect
+import copy
 import datetime as dt
 import heapq
 import itertools
 import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from jo_cli import durations, schedule
@@ -24,45 +25,61 @@ from jo_cli.engine.model import Journey
 from jo_cli.engine.ports import (
     EARLY_WAKES,
     ActionResult,
+    Changes,
     Decision,
     Discard,
+    EntryState,
     EventResult,
     Instance,
     MessageRequest,
     Ports,
     QueuedEvent,
     StepEvent,
+    StateStore,
     StepGroup,
     WakeKind,
+    whole_seconds,
 )
 from jo_cli.expr.compile import Compiled
 from jo_cli.expr.runtime import EvalContext, resolve_local
 
-_NO_OVERLAY: Mapping[str, tuple[Any, Any]] = {}
+_T = TypeVar("_T")
 _SEQ = operator.attrgetter("seq")
 _WAKE_AND_SEQ = operator.attrgetter("wake_at", "seq")
 
 
-class MemoryStore:
-    """The whole engine state in dicts and lists; `snapshot()` compares two runs."""
+def _same(value: _T) -> _T:
+    return value
 
-    def __init__(self, *, keep_steps: bool = True) -> None:
-        self.instances: list[Instance] = []  # every instance ever started, in entry order
+
+class MemoryStore:
+    """The whole engine state in dicts and lists; `snapshot()` compares two runs.
+
+    `copying=False` (a dry-run's speed) keeps the very objects a commit hands over and returns them from
+    reads, so the engine's objects and the store's are one; `copying=True` copies on commit and on read, as
+    a database does, so that a change the engine does not commit is lost (the engine tests run both).
+    """
+
+    def __init__(self, *, keep_steps: bool = True, copying: bool = False) -> None:
         self.keep_steps = keep_steps  # False: count step events without keeping them (large dry-runs)
+        self.copying = copying
+        self._kept: Callable[[Instance], Instance] = Instance.copy if copying else _same
+        self._deep: Callable[[Any], Any] = copy.deepcopy if copying else _same
+        self._instances: dict[int, Instance] = {}  # seq -> every instance ever started, in entry order
         self.steps: list[StepEvent] = []
         self.step_counts: dict[tuple[str, str, str, str | None, bool], int] = {}
         self.discards: list[Discard] = []
         self.event_results: list[EventResult] = []
         self.fires: list[tuple[str, dt.datetime]] = []
-        self.counters: dict[str, int] = {}
-        self.overlays: dict[str, dict[str, tuple[Any, Any]]] = {}
+        self._counters: dict[str, int] = {}
+        self._overlays: dict[str, dict[str, tuple[Any, Any]]] = {}
         self._seq = 0
         # By journey, then profile (no key tuple per profile: a fire enters a million).
         self._active: dict[str, dict[str, Instance]] = {}
         self._history: dict[str, dict[str, tuple[int, dt.datetime]]] = {}
         self._buckets: dict[bool, dict[dt.datetime, list[tuple[int, int, Instance]]]] = {True: {}, False: {}}
         self._times: dict[bool, list[dt.datetime]] = {True: [], False: []}  # heaps of the buckets' times
-        self._parkings: dict[int, int] = {}  # instance seq -> the token of its current parking
+        self._versions: dict[int, int] = {}  # instance seq -> how many times it was committed (wake-up tokens)
         self._last_fire: dict[str, dt.datetime] = {}
         self._members: dict[str, frozenset[str]] = {}
         self._events: list[tuple[dt.datetime, int, QueuedEvent]] = []
@@ -70,54 +87,39 @@ class MemoryStore:
         self._first = 0  # events before this index are all done
         self._pushed = 0
 
-    # ------------------------------------------------------------ instances
+    @property
+    def instances(self) -> list[Instance]:
+        """Every instance ever started, in entry order, as last committed."""
+        return list(self._instances.values())
+
+    # ------------------------------------------------------------ reads
+
+    def changes(self) -> Changes:
+        return Changes()
 
     def new_seq(self) -> int:
         self._seq += 1
         return self._seq
 
-    def history(self, journey: str, profile: str) -> tuple[int, dt.datetime] | None:
-        by_profile = self._history.get(journey)
-        return None if by_profile is None else by_profile.get(profile)
-
-    def active(self, journey: str, profile: str) -> Instance | None:
-        by_profile = self._active.get(journey)
-        return None if by_profile is None else by_profile.get(profile)
+    def entry_states(self, journey: str, profiles: Sequence[str]) -> dict[str, EntryState]:
+        history = self._history.get(journey)
+        if not history:
+            return {}
+        active, kept = self._active[journey], self._kept
+        states: dict[str, EntryState] = {}
+        for profile in profiles:
+            entered = history.get(profile)
+            if entered is not None:
+                instance = active.get(profile)
+                states[profile] = (entered[0], entered[1], None if instance is None else kept(instance))
+        return states
 
     def active_in(self, journey: str) -> list[Instance]:
-        return sorted(self._active.get(journey, {}).values(), key=lambda i: i.seq)
+        return sorted(map(self._kept, self._active.get(journey, {}).values()), key=_SEQ)
 
-    def start(self, instance: Instance) -> None:
-        self.instances.append(instance)
-        journey = instance.journey
-        active = self._active.get(journey)
-        if active is None:
-            active = self._active[journey] = {}
-            self._history[journey] = {}
-        active[instance.profile] = instance
-        self._history[journey][instance.profile] = (instance.entry, instance.entered_at)
-
-    def save(self, instance: Instance) -> None:
-        at, kind = instance.wake_at, instance.wake_kind
-        if at is not None and kind is not None:
-            # Each parking gets a new token: an entry left behind by an earlier parking is stale even when its
-            # time and kind happen to equal the new one's.
-            token = self._parkings[instance.seq] = self._parkings.get(instance.seq, 0) + 1
-            early = kind in EARLY_WAKES
-            bucket = self._buckets[early].get(at)
-            if bucket is None:  # wake-ups are kept per time: a wave parks thousands at one instant
-                bucket = self._buckets[early][at] = []
-                heapq.heappush(self._times[early], at)
-            bucket.append((instance.seq, token, instance))
-
-    def finish(self, instance: Instance) -> None:
-        active = self._active.get(instance.journey)
-        if active is not None:
-            active.pop(instance.profile, None)
-
-    def _valid(self, at: dt.datetime, seq: int, token: int, instance: Instance) -> bool:
-        """Still parked as this entry says (not moved on, parked again or ended since)."""
-        return instance.end is None and instance.wake_at == at and self._parkings.get(seq) == token
+    def _valid(self, seq: int, token: int) -> bool:
+        """Still parked as this bucket entry says (not committed again since)."""
+        return self._versions.get(seq) == token
 
     def _earliest(self, early: bool) -> dt.datetime | None:
         """The earliest time with a valid wake-up; buckets of stale entries only are dropped on the way."""
@@ -125,8 +127,8 @@ class MemoryStore:
         while times:
             at = times[0]
             bucket = buckets[at]
-            for index, (seq, token, instance) in enumerate(bucket):
-                if self._valid(at, seq, token, instance):
+            for index, (seq, token, _) in enumerate(bucket):
+                if self._valid(seq, token):
                     del bucket[:index]
                     return at
             heapq.heappop(times)
@@ -142,43 +144,101 @@ class MemoryStore:
         classes = {kind in EARLY_WAKES for kind in kinds}
         for early in classes:
             times, buckets = self._times[early], self._buckets[early]
+            kept: list[dt.datetime] = []
             while times and times[0] <= at:
                 when = heapq.heappop(times)
-                taken = [instance for seq, token, instance in buckets.pop(when)
-                         if self._valid(when, seq, token, instance) and instance.wake_kind in kinds]
-                parkings = self._parkings
-                for instance in taken:  # taken: no entry left behind is valid for it (tokens never restart)
-                    parkings[instance.seq] += 1
+                # A read takes nothing: the entries stay until the commit that moves their instances on.
+                bucket = [entry for entry in buckets.pop(when) if self._valid(entry[0], entry[1])]
+                if bucket:
+                    buckets[when] = bucket
+                    kept.append(when)
+                taken = [instance for _, _, instance in bucket if instance.wake_kind in kinds]
                 taken.sort(key=_SEQ)
                 due.extend(taken)
+            for when in kept:
+                heapq.heappush(times, when)
         if len(classes) > 1:
             due.sort(key=_WAKE_AND_SEQ)  # buckets come in time order, each by entry sequence: merge the two kinds
-        return due
+        return [instance.copy() for instance in due] if self.copying else due
 
-    # ------------------------------------------------------------ counters, overlays, fires, members
+    def overlays(self, profiles: Sequence[str]) -> dict[str, Mapping[str, tuple[Any, Any]]]:
+        stored = self._overlays
+        if not stored:  # the common case (no update-profile step ran): the hot path of every audience read
+            return {}
+        deep = self._deep
+        return {profile: deep(stored[profile]) for profile in profiles if profile in stored}
 
-    def bump(self, counter: str) -> int:
-        self.counters[counter] = self.counters.get(counter, 0) + 1
-        return self.counters[counter]
+    def counters(self, names: Sequence[str]) -> dict[str, int]:
+        return {name: self._counters[name] for name in names if name in self._counters}
 
-    def overlay(self, profile: str) -> Mapping[str, tuple[Any, Any]]:
-        return self.overlays.get(profile, _NO_OVERLAY)
-
-    def set_overlay(self, profile: str, values: Mapping[str, tuple[Any, Any]]) -> None:
-        self.overlays.setdefault(profile, {}).update(values)
-
-    def last_fire(self, journey: str) -> dt.datetime | None:
-        return self._last_fire.get(journey)
-
-    def record_fire(self, journey: str, at: dt.datetime) -> None:
-        self.fires.append((journey, at))
-        self._last_fire[journey] = at
+    def last_fires(self, journeys: Sequence[str]) -> dict[str, dt.datetime]:
+        return {journey: self._last_fire[journey] for journey in journeys if journey in self._last_fire}
 
     def members(self, key: str) -> frozenset[str] | None:
         return self._members.get(key)
 
-    def set_members(self, key: str, members: frozenset[str]) -> None:
-        self._members[key] = members
+    # ------------------------------------------------------------ commits
+
+    def commit(self, changes: Changes) -> None:
+        if self.copying:
+            _check_seconds(changes)
+        for seq, instance in changes.instances.items():
+            self._keep(instance, new=seq in changes.started)
+        for journey, version, at, processed_at, groups in changes.steps:
+            self.record_steps(journey, version, at, processed_at, groups)
+        self.discards.extend(changes.discards)
+        self._counters.update(changes.counters)
+        for profile, values in changes.overlays.items():
+            self._overlays.setdefault(profile, {}).update(self._deep(values))
+        for journey, _, at in changes.fires:
+            self.fires.append((journey, at))
+            self._last_fire[journey] = at
+        self._members.update(changes.members)
+        self.event_results.extend(changes.event_results)
+        for seq in changes.events_done:
+            self._event_done(seq)
+
+    def _keep(self, given: Instance, *, new: bool) -> None:
+        instance = self._kept(given)
+        seq, journey = instance.seq, instance.journey
+        self._instances[seq] = instance
+        if new:
+            self.start(instance)
+        active = self._active[journey]
+        if instance.end is None:
+            active[instance.profile] = instance
+        else:
+            active.pop(instance.profile, None)
+        # Each commit of an instance gets a new token: an entry left by an earlier parking is stale even when
+        # its time and kind happen to equal the new one's.
+        token = self._versions[seq] = self._versions.get(seq, 0) + 1
+        at = instance.wake_at
+        if at is not None and instance.end is None:
+            early = instance.wake_kind in EARLY_WAKES
+            bucket = self._buckets[early].get(at)
+            if bucket is None:  # wake-ups are kept per time: a wave parks thousands at one instant
+                bucket = self._buckets[early][at] = []
+                heapq.heappush(self._times[early], at)
+            bucket.append((seq, token, instance))
+
+    def start(self, instance: Instance) -> None:
+        """A new instance is kept (a subclass may watch who enters)."""
+        journey = instance.journey
+        if journey not in self._active:
+            self._active[journey] = {}
+            self._history[journey] = {}
+        self._history[journey][instance.profile] = (instance.entry, instance.entered_at)
+
+    def record_steps(self, journey: str, version: int | None, at: dt.datetime, processed_at: dt.datetime,
+                     groups: Sequence[StepGroup]) -> None:
+        """A wave's step events are kept (or only counted)."""
+        counts = self.step_counts
+        for step, outcome, detail, exited, instances in groups:
+            key = (journey, step, outcome, detail, exited)
+            counts[key] = counts.get(key, 0) + len(instances)
+            if self.keep_steps:
+                self.steps.extend(StepEvent(journey, version, i.profile, i.entry, step, at, outcome, detail, exited,
+                                            processed_at) for i in instances)
 
     # ------------------------------------------------------------ events
 
@@ -209,7 +269,7 @@ class MemoryStore:
                 due.append(queued)
         return due
 
-    def event_done(self, seq: int) -> None:
+    def _event_done(self, seq: int) -> None:
         self._done.add(seq)
         while self._first < len(self._events) and self._events[self._first][1] in self._done:
             self._first += 1
@@ -218,30 +278,23 @@ class MemoryStore:
     def queued(self) -> list[Event]:
         return [queued.event for _, seq, queued in self._events[self._first:] if seq not in self._done]
 
-    # ------------------------------------------------------------ journal
-
-    def record_steps(self, journey: str, version: int | None, at: dt.datetime, processed_at: dt.datetime,
-                     groups: Sequence[StepGroup]) -> None:
-        counts = self.step_counts
-        for step, outcome, detail, exited, instances in groups:
-            key = (journey, step, outcome, detail, exited)
-            counts[key] = counts.get(key, 0) + len(instances)
-            if self.keep_steps:
-                self.steps.extend(StepEvent(journey, version, i.profile, i.entry, step, at, outcome, detail, exited,
-                                            processed_at) for i in instances)
-
-    def record_discard(self, discard: Discard) -> None:
-        self.discards.append(discard)
-
-    def record_event(self, result: EventResult) -> None:
-        self.event_results.append(result)
-
     def snapshot(self) -> tuple[Any, ...]:
         """Everything this store holds, for comparing two runs."""
-        return (tuple(i.state() for i in self.instances), tuple(self.steps), tuple(self.discards),
-                tuple(self.event_results), tuple(self.fires), tuple(sorted(self.counters.items())),
-                tuple(sorted((p, tuple(sorted(v.items()))) for p, v in self.overlays.items())),
+        return (tuple(i.state() for i in self._instances.values()), tuple(self.steps), tuple(self.discards),
+                tuple(self.event_results), tuple(self.fires), tuple(sorted(self._counters.items())),
+                tuple(sorted((p, tuple(sorted(v.items()))) for p, v in self._overlays.items())),
                 tuple(sorted(self._members.items())), tuple(self.queued))
+
+
+def _check_seconds(changes: Changes) -> None:
+    """A copying store stands for a database: it refuses what one would, a time with a fraction of a second."""
+    for instance in changes.instances.values():
+        for at in (instance.entered_at, instance.reached_at, instance.wake_at, instance.ended_at):
+            whole_seconds(at)
+    for _, _, at, _, _ in changes.steps:
+        whole_seconds(at)
+    for _, _, at in changes.fires:
+        whole_seconds(at)
 
 
 KEPT_INVALID_ZONES = 5
@@ -493,7 +546,7 @@ def _local(text: Any, zone: Any) -> dt.datetime | None:
 
 
 def memory_engine(journeys: Sequence[Journey], *, profiles: MemoryProfiles,
-                  audiences: Mapping[str, Compiled | frozenset[str]], zone: ZoneInfo, store: MemoryStore,
+                  audiences: Mapping[str, Compiled | frozenset[str]], zone: ZoneInfo, store: StateStore,
                   clock: Any, fires: Any, policy: Any = None, delivery: Any = None, actions: Any = None,
                   jumps: Any = None) -> Engine:
     """An engine over in-memory ports: audiences read profiles through the engine's overlay-aware `view`.

@@ -8,6 +8,7 @@ knows which.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -67,6 +68,17 @@ class Instance:
         return (self.seq, self.journey, self.version, self.profile, self.entry, self.entered_at, self.step,
                 self.reached_at, self.wake_at, self.wake_kind, self.event, self.actions, self.messages, self.end,
                 self.ended_at)
+
+    def copy(self) -> Instance:
+        """What a store keeps, in a new object that shares nothing mutable (`data` and `zone` are left out)."""
+        twin = Instance(seq=self.seq, journey=self.journey, version=self.version, profile=self.profile,
+                        entry=self.entry, entered_at=self.entered_at, event=copy.deepcopy(self.event))
+        twin.step, twin.reached_at, twin.wake_at, twin.wake_kind = self.step, self.reached_at, self.wake_at, \
+            self.wake_kind
+        twin.actions = copy.deepcopy(self.actions) if self.actions else _NOTHING
+        twin.messages = dict(self.messages) if self.messages else _NOTHING
+        twin.end, twin.ended_at = self.end, self.ended_at
+        return twin
 
     def __repr__(self) -> str:
         where = f"ended {self.end}" if self.end else f"at {self.step}"
@@ -213,38 +225,122 @@ class FirePlan(Protocol):
         """Fire times of an audience journey in (`after`, `until`], oldest first."""
 
 
-class StateStore(Protocol):
-    """Instances, entry history, counters, overlays, fire state, the event queue and the journal."""
+EntryState = tuple[int, dt.datetime, "Instance | None"]  # (entries so far, the last one's time, the active one)
+StepBatch = tuple[str, "int | None", dt.datetime, dt.datetime, Sequence[StepGroup]]
 
-    def new_seq(self) -> int: ...
-    def history(self, journey: str, profile: str) -> tuple[int, dt.datetime] | None:
-        """(entries so far, the last one's time) for this journey id and profile."""
-    def active(self, journey: str, profile: str) -> Instance | None: ...
-    def active_in(self, journey: str) -> list[Instance]: ...
-    def start(self, instance: Instance) -> None: ...
-    def save(self, instance: Instance) -> None: ...
-    def finish(self, instance: Instance) -> None: ...
-    def next_wake(self) -> dt.datetime | None: ...
-    def wakeups(self, at: dt.datetime, kinds: tuple[WakeKind, ...]) -> list[Instance]:
-        """Active instances due at or before `at` with one of `kinds`, by (wake time, entry sequence)."""
-    def bump(self, counter: str) -> int:
-        """Add one to a named counter and return its new value."""
-    def overlay(self, profile: str) -> Mapping[str, tuple[Any, Any]]:
-        """Fields written by update-profile: field -> (value, the source's value when written)."""
-    def set_overlay(self, profile: str, values: Mapping[str, tuple[Any, Any]]) -> None: ...
-    def last_fire(self, journey: str) -> dt.datetime | None: ...
-    def record_fire(self, journey: str, at: dt.datetime) -> None: ...
-    def members(self, key: str) -> frozenset[str] | None: ...
-    def set_members(self, key: str, members: frozenset[str]) -> None: ...
-    def next_event_time(self) -> dt.datetime | None: ...
-    def events_at(self, at: dt.datetime) -> list[QueuedEvent]:
-        """Queued events not yet processed with `at` at or before `at`, by (at, push order)."""
-    def event_done(self, seq: int) -> None: ...
+
+def whole_seconds(at: dt.datetime | None) -> None:
+    """A store keeps times to the second (an INTEGER of epoch seconds): a time with a fraction is refused
+    rather than rounded, since a rounded wake-up or event time would no longer be the one a dry-run computed."""
+    if at is not None and at.microsecond:
+        raise ValueError(f"{at.isoformat()}: the store keeps times to the second")
+
+
+class Changes:
+    """A unit of work: every change the engine made since its last commit, handed to `StateStore.commit`.
+
+    The engine reads through it (`entry_state`, `overlays`, `counters`, `members`) before asking the store,
+    so a wave sees its own uncommitted changes, and the store holds nothing it was not handed: the commit
+    points are the engine's, and a store may make each commit one transaction.
+    """
+
+    __slots__ = (
+        "_latest",
+        "counters",
+        "discards",
+        "event_results",
+        "events_done",
+        "fires",
+        "instances",
+        "members",
+        "overlays",
+        "started",
+        "steps",
+    )
+
+    def __init__(self) -> None:
+        self.instances: dict[int, Instance] = {}  # seq -> every instance started or changed, as it is now
+        self.started: set[int] = set()  # of those, the new ones
+        self.steps: list[StepBatch] = []  # step events by wave: (journey, version, at, processed_at, groups)
+        self.discards: list[Discard] = []
+        self.counters: dict[str, int] = {}  # name -> its new value
+        self.overlays: dict[str, dict[str, tuple[Any, Any]]] = {}  # profile -> the fields written
+        self.fires: list[tuple[str, int | None, dt.datetime]] = []  # (journey, version, scheduled time)
+        self.members: dict[str, frozenset[str]] = {}
+        self.event_results: list[EventResult] = []
+        self.events_done: list[int] = []
+        # journey -> profile -> the instance changed last (no key tuple per profile: a fire enters a million).
+        self._latest: dict[str, dict[str, Instance]] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.instances or self.steps or self.discards or self.counters or self.overlays or self.fires
+                    or self.members or self.event_results or self.events_done)
+
+    def start(self, instance: Instance) -> None:
+        self.started.add(instance.seq)
+        self.save(instance)
+
+    def save(self, instance: Instance) -> None:
+        """The instance moved, parked or ended: its state at commit is what the store keeps."""
+        self.instances[instance.seq] = instance
+        latest = self._latest.get(instance.journey)
+        if latest is None:
+            latest = self._latest[instance.journey] = {}
+        latest[instance.profile] = instance
+
+    def entry_state(self, journey: str, profile: str) -> EntryState | None:
+        """The profile's entry state in this unit, when it changed an instance of `journey` (else None)."""
+        latest = self._latest.get(journey)
+        instance = latest.get(profile) if latest is not None else None
+        if instance is None:
+            return None
+        return instance.entry, instance.entered_at, instance if instance.end is None else None
+
+    def changed_in(self, journey: str) -> Iterable[Instance]:
+        return (self._latest.get(journey) or {}).values()
+
     def record_steps(self, journey: str, version: int | None, at: dt.datetime, processed_at: dt.datetime,
                      groups: Sequence[StepGroup]) -> None:
-        """Step events of one wave: (step, outcome, detail, exited, instances), in the order taken."""
-    def record_discard(self, discard: Discard) -> None: ...
-    def record_event(self, result: EventResult) -> None: ...
+        self.steps.append((journey, version, at, processed_at, groups))
+
+    def write_overlay(self, profile: str, values: Mapping[str, tuple[Any, Any]]) -> None:
+        self.overlays.setdefault(profile, {}).update(values)
+
+
+class StateStore(Protocol):
+    """Instances, entry history, counters, overlays, fire state, the event queue and the journal.
+
+    Reads are batch-shaped (one call for a chunk of profiles); every write is a `Changes` handed to `commit`,
+    and a read never reflects a change before its commit. What a read returns is the caller's: changing it
+    changes nothing in the store. Times are kept to the second: a store may refuse one with a fraction.
+    """
+
+    def changes(self) -> Changes:
+        """A new, empty unit of work for `commit` (a store may hand out one that watches what goes in)."""
+    def new_seq(self) -> int:
+        """A fresh instance sequence number (not a write: one handed out but never committed may come again)."""
+    def entry_states(self, journey: str, profiles: Sequence[str]) -> dict[str, EntryState]:
+        """Of `profiles`, those that entered journey id `journey` before: their state (the others are absent)."""
+    def active_in(self, journey: str) -> list[Instance]:
+        """Every active instance of journey id `journey` (every version), by entry sequence."""
+    def next_wake(self) -> dt.datetime | None:
+        """The earliest wake time of a parked instance."""
+    def wakeups(self, at: dt.datetime, kinds: tuple[WakeKind, ...]) -> list[Instance]:
+        """Active instances due at or before `at` with one of `kinds`, by (wake time, entry sequence)."""
+    def overlays(self, profiles: Sequence[str]) -> dict[str, Mapping[str, tuple[Any, Any]]]:
+        """Of `profiles`, those with fields written by update-profile: field -> (value, the source's value when
+        written)."""
+    def counters(self, names: Sequence[str]) -> dict[str, int]:
+        """The named counters' values (a counter never bumped is absent)."""
+    def last_fires(self, journeys: Sequence[str]) -> dict[str, dt.datetime]:
+        """The latest fire time recorded for each journey id that has one."""
+    def members(self, key: str) -> frozenset[str] | None:
+        """The membership snapshot saved under `key`, None before the first."""
+    def next_event_time(self) -> dt.datetime | None: ...
+    def events_at(self, at: dt.datetime) -> list[QueuedEvent]:
+        """Queued events not yet done with `at` at or before `at`, by (at, push order)."""
+    def commit(self, changes: Changes) -> None:
+        """Keep every change in `changes`, all or nothing."""
 
 
 @dataclass

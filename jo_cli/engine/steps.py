@@ -103,15 +103,15 @@ class Wave:
             group.append(instance)
 
     def flush(self) -> None:
-        """Hand the step events to the store, one group per (step, outcome)."""
+        """Hand the step events to the engine's changes, one group per (step, outcome)."""
         if self.groups:
             journey = self.journey
             # One instance takes its steps in topological order within a wave: groups in that order keep
             # each instance's events in the order it took them.
             position = journey.position
             groups = sorted(self.groups.items(), key=lambda item: position[item[0][0]])
-            self.engine.ports.store.record_steps(journey.id, journey.version, self.at, self.engine.ports.clock.wall(),
-                                                 [(*key, group) for key, group in groups])
+            self.engine.changes.record_steps(journey.id, journey.version, self.at, self.engine.ports.clock.wall(),
+                                             [(*key, group) for key, group in groups])
             self.groups = {}
             self._routes.clear()
 
@@ -149,7 +149,7 @@ class Wave:
         instance.reached_at = self.at
         instance.wake_at = wake_at
         instance.wake_kind = kind
-        self.engine.ports.store.save(instance)
+        self.engine.changes.save(instance)
         if step.type in ("wait-event", "reaction"):
             self.engine.reached_wait.append(instance)
 
@@ -281,12 +281,14 @@ def _date_condition(wave: Wave, step: Step, batch: list[Instance]) -> None:
 
 def _profile_cap(wave: Wave, step: Step, batch: list[Instance]) -> None:
     counter = f"profile-cap:{wave.journey.id}:{wave.journey.version}:{step.id}"
-    store = wave.engine.ports.store
+    passed = wave.engine.counter(counter)
     for instance in batch:
-        if store.bump(counter) <= step.cap:
+        passed += 1
+        if passed <= step.cap:
             wave.take(instance, step, "next", step.next)
         else:
             wave.take(instance, step, "over_cap", step.over_cap)
+    wave.engine.changes.counters[counter] = passed
 
 
 def _wait(wave: Wave, step: Step, batch: list[Instance]) -> None:

@@ -28,6 +28,12 @@ from jo_cli.loader import load_yaml
 
 UTC = dt.UTC
 PARIS = ZoneInfo("Europe/Paris")
+# Whether `new_store` copies on commit and read (tests/engine/conftest.py runs the modules in BOTH_STORES twice).
+COPYING = False
+
+
+def new_store(*, keep_steps: bool = True) -> MemoryStore:
+    return MemoryStore(keep_steps=keep_steps, copying=COPYING)
 
 
 def at(text: str) -> dt.datetime:
@@ -120,7 +126,7 @@ def simulate(journeys: Journey | Iterable[Journey], profiles: Mapping[str, dict[
     items = [journeys] if isinstance(journeys, Journey) else list(journeys)
     rows = {pid: values for pid, values in (profiles or {"p1": {"id": "p1"}}).items()}
     memory = MemoryProfiles(rows, {pid: ZoneInfo(name) for pid, name in (zones or {}).items()})
-    store = store if store is not None else MemoryStore()
+    store = store if store is not None else new_store()
     definitions: dict[str, Any] = {}
     for name, definition in (audiences or {}).items():
         definitions[name] = compile_expr(parse(definition)) if isinstance(definition, str) \

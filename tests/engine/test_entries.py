@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from jo_cli.engine.memory import MemoryStore, SingleFire
-from tests.engine.helpers import Sim, at, event, journey, simulate
+from jo_cli.engine.memory import SingleFire
+from tests.engine.helpers import Sim, at, event, journey, new_store, simulate
 
 DAILY = '{cron: "0 9 * * *", timezone: Europe/Paris}'  # 08:00Z in December
 BEFORE_FIRST_FIRE = "2026-12-01T00:00:00"  # origin: the first daily fire is 2026-12-01T08:00Z
@@ -182,7 +182,7 @@ def test_audience_qualification_first_evaluation_only_records() -> None:
 
 
 def test_audience_qualification_enter_takes_new_members_at_the_pass_now() -> None:
-    store = MemoryStore()
+    store = new_store()
     audiences = {"gold": 'profile.tier == "gold"'}
     first = {"p1": {"id": "p1", "tier": "gold"}, "p2": {"id": "p2", "tier": "x"}}
     simulate(journey(_qualification("enter")), first, audiences=audiences, store=store).run("2026-12-01T09:00:00")
@@ -292,7 +292,7 @@ def test_already_in_journey() -> None:
 
 
 def test_already_in_journey_counts_every_version() -> None:
-    store = MemoryStore()
+    store = new_store()
     old = journey(_event_journey(steps=PARKING), version=1)
     simulate(old, store=store).push(event("signup", "2026-12-01T10:00:00")).run("2026-12-01T10:30:00")
     new = journey(_event_journey(), version=2)
@@ -353,7 +353,7 @@ def test_unknown_profile_is_checked_before_the_window() -> None:
 
 
 def test_outside_window_is_checked_before_already_in_journey() -> None:
-    store = MemoryStore()
+    store = new_store()
     old = journey(_event_journey(steps=PARKING), version=1)
     simulate(old, store=store).push(event("signup", "2026-12-01T10:00:00")).run("2026-12-01T10:30:00")
     new = journey(_event_journey(settings='start: "2026-12-05T00:00:00Z"'), version=2)
@@ -398,7 +398,7 @@ steps:
 
 
 def test_entry_numbers_continue_in_a_new_version() -> None:
-    store = MemoryStore()
+    store = new_store()
     old = journey(_event_journey(), version=1)
     simulate(old, store=store).push(event("signup", "2026-12-01T10:00:00")).run("2026-12-01T11:00:00")
     new = journey(_event_journey(), version=2)
@@ -426,7 +426,7 @@ def test_settings_end_makes_instances_of_an_earlier_pass_exit_journey_ended() ->
 
 
 def test_a_profile_gone_from_the_source_exits_unknown_profile_when_it_next_runs() -> None:
-    store = MemoryStore()
+    store = new_store()
     j = journey(_event_journey(steps=PARKING))
     simulate(j, {"p1": {"id": "p1"}, "p2": {"id": "p2"}}, store=store).push(
         event("signup", "2026-12-01T10:00:00", "p1"), event("signup", "2026-12-01T10:00:00", "p2")).run(

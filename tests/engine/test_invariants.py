@@ -41,13 +41,12 @@ import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-from jo_cli.engine.memory import MemoryStore
 from jo_cli.engine.model import INSTANCE_LIFETIME, Journey, Path, Step
 from jo_cli.engine.ports import Decision, Instance, StepEvent
 from jo_cli.engine.tally import JourneyCounts, count_journey
 from jo_cli.expr.runtime import EvalContext
 from jo_cli.graph import END
-from tests.engine.helpers import PARIS, Policy, at, event, journey, simulate
+from tests.engine.helpers import PARIS, Policy, at, event, journey, new_store, simulate
 from tests.engine.strategies import (
     ORIGIN,
     ORIGIN_TEXT,
@@ -84,7 +83,7 @@ class Ran:
     def __init__(self, scenario: Scenario, stops: Sequence[dt.datetime] = (), *, restart: bool = False,
                  keep_steps: bool = True, changes: Mapping[int, Scenario] | None = None) -> None:
         self.scenario = scenario
-        self.store = MemoryStore(keep_steps=keep_steps)
+        self.store = new_store(keep_steps=keep_steps)
         sim = scenario.sim(self.store)
         self.versions: dict[tuple[str, int | None], Journey] = dict(sim.engine.versions)
         self.journeys = list(sim.engine.live.values())  # the live version of each id

@@ -12,11 +12,10 @@ import pytest
 
 from jo_cli.engine import steps as steps_module
 from jo_cli.engine.keys import journey_message_key
-from jo_cli.engine.memory import MemoryStore
 from jo_cli.engine.ports import ActionResult, Decision
 from jo_cli.engine.steps import split_bucket
 from jo_cli.engine.tally import count_journey
-from tests.engine.helpers import Policy, Sim, at, event, journey, simulate
+from tests.engine.helpers import Policy, Sim, at, event, journey, new_store, simulate
 
 T0 = "2026-12-01T08:00:00Z"  # the default origin: the audience fire
 
@@ -268,7 +267,7 @@ def test_profile_cap_first_cap_take_next_and_the_counter_never_resets() -> None:
 
 
 def test_profile_cap_counts_per_version() -> None:
-    store = MemoryStore()
+    store = new_store()
     old = journey(CAP, version=1)
     simulate(old, _rows("p1", "p2", "p3"), audiences={"all": "true"}, origin="2026-12-01T00:00:00",
              store=store).run("2026-12-01T12:00:00")
