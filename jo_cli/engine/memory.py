@@ -34,8 +34,8 @@ from jo_cli.engine.ports import (
     MessageRequest,
     Ports,
     QueuedEvent,
-    StepEvent,
     StateStore,
+    StepEvent,
     StepGroup,
     WakeKind,
     whole_seconds,
@@ -192,7 +192,8 @@ class MemoryStore:
             self._overlays.setdefault(profile, {}).update(self._deep(values))
         for journey, _, at in changes.fires:
             self.fires.append((journey, at))
-            self._last_fire[journey] = at
+            last = self._last_fire.get(journey)
+            self._last_fire[journey] = at if last is None else max(last, at)
         self._members.update(changes.members)
         self.event_results.extend(changes.event_results)
         for seq in changes.events_done:

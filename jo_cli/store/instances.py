@@ -17,6 +17,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from jo_cli.engine.ports import WakeKind
 from jo_cli.store.sqlite import SqliteStore
 from jo_cli.store.versions import instant, seconds
 
@@ -27,7 +28,7 @@ VOCABULARY = (
     "unknown_profile", "no_consent", "no_address", "capped", "render_error", "suppressed", "duplicate",
 )
 _EXITED, _DETAIL = 1, 2
-WAKE_KINDS = ("wake", "release", "timeout", "expire")  # instances.wake_kind codes
+WAKE_KINDS: tuple[WakeKind, ...] = ("wake", "release", "timeout", "expire")  # instances.wake_kind codes
 _WAKE_CODES = {kind: code for code, kind in enumerate(WAKE_KINDS)}
 
 
@@ -52,7 +53,7 @@ class InstanceRow:
     entered_at: dt.datetime
     step: str | None = None
     wake_at: dt.datetime | None = None
-    wake_kind: str | None = None  # one of WAKE_KINDS while parked
+    wake_kind: WakeKind | None = None  # one of WAKE_KINDS while parked
     ended_at: dt.datetime | None = None
     end: str | None = None
     history: list[StepRecord] = field(default_factory=list)
@@ -104,6 +105,14 @@ def decode_history(data: bytes, names: Names, entered_at: dt.datetime) -> Iterat
         at += next(values)
         yield StepRecord(names.names[step], names.names[outcome], instant(at) or entered_at, detail,
                          bool(flags & _EXITED))
+
+
+def last_time(data: bytes, names: Names, entered_at: dt.datetime) -> dt.datetime:
+    """The time of a history's last record (`entered_at` when it has none): where a record appended counts from."""
+    last = entered_at
+    for record in decode_history(data, names, entered_at):
+        last = record.at
+    return last
 
 
 def start_instances(store: SqliteStore, rows: Sequence[InstanceRow], names: Mapping[tuple[str, int], Names]) -> None:

@@ -20,19 +20,30 @@ row, so 10M instances are 10M rows. The keys and indexes, table by table:
   looks for, the parked instances by wake time; the rare "every active
   instance of a journey" (its end, `jo stop`) is a scan of the key's prefix,
   and every further index would be one more B-tree write per entering
-  profile (bench_store.py).
+  profile (bench_store.py). `state` holds what is not a column (the event
+  payload, action responses, the keys of messages sent) as canonical JSON.
 - outbox: `seq` is the export/ack cursor (AUTOINCREMENT: never reused, even
   after the newest row is pruned); UNIQUE key makes creating a message twice
   impossible (INSERT ... ON CONFLICT DO NOTHING in the chunk's transaction);
   a partial index holds only what still has to be delivered.
 - fires: PRIMARY KEY (id, scheduled_at): one claim per (journey or campaign,
   scheduled time), won by exactly one run; its result or skip reason beside it.
-- audience_members: the latest evaluation of each audience (audience
-  qualification and business events compare with it), keyed for both reads.
+  The engine's state port marks each fire it processed `done` (its latest
+  is where the next pass's fires start).
+- audience_members: the membership snapshot saved under each key (an
+  incremental fire, an audience qualification; the next one compares with
+  it), keyed for the read of one key; the row with the empty profile says a
+  snapshot exists, so an empty audience's is told from none (an identity is
+  never empty).
 - events: `seq` is push order; UNIQUE event_id drops a retried push (NULLs
   never collide); a partial index holds the events still queued;
-  event_results records what each listening journey did with each.
-- overlay: update-profile's writes, keyed by (profile, field).
+  event_results records what each listening journey did with each (journey
+  '' when none listens).
+- overlay: update-profile's writes, keyed by (profile, field): the value and
+  the source's value when written, as canonical JSON (store/state.py).
+- counters: named counts (profile-cap's), one row each.
+- discards: entries refused by §6.2's rules, counted per (journey, version,
+  reason): a fire refusing a million members adds no row per member.
 - sends: the messages counted by capping's sliding windows, keyed for the
   window's range scan per profile and channel.
 - action_calls: keyed by the call's idempotency key; a partial index holds
@@ -131,7 +142,6 @@ MIGRATIONS: list[list[str]] = [
         """CREATE TABLE audience_members (
             audience TEXT NOT NULL,
             profile TEXT NOT NULL,
-            evaluated_at INTEGER NOT NULL,
             PRIMARY KEY (audience, profile)
         ) WITHOUT ROWID""",
         """CREATE TABLE events (
@@ -157,8 +167,18 @@ MIGRATIONS: list[list[str]] = [
             field TEXT NOT NULL,
             value TEXT,
             source_value TEXT,
-            set_at INTEGER NOT NULL,
             PRIMARY KEY (profile, field)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE counters (
+            name TEXT PRIMARY KEY,
+            value INTEGER NOT NULL
+        ) WITHOUT ROWID""",
+        """CREATE TABLE discards (
+            journey TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            reason TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            PRIMARY KEY (journey, version, reason)
         ) WITHOUT ROWID""",
         """CREATE TABLE sends (
             profile TEXT NOT NULL,
