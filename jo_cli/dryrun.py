@@ -192,7 +192,8 @@ def dry_run(inputs: ProjectInputs, journey_id: str, options: DryRunOptions, *, w
                 store.push([item])
             elif len(rejects) < KEPT_REJECTS:
                 rejects.append({"file": item.file, "line": item.line, "reason": item.reason})
-    now = options.now or _first_event(store, journey) or wall_now
+    # Whole seconds, as the engine's timeline ticks (`--now` with a fraction, or the wall clock).
+    now = (options.now or _first_event(store, journey) or wall_now).replace(microsecond=0)
     if not durations.on_timeline(now):
         raise JoError(f"--now {format_datetime(now)} is out of range: jo simulates {durations.timeline_text()}")
     # Past the timeline's end nothing can run: a later horizon (`--for P99999999D`) stops there.

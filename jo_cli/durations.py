@@ -58,6 +58,14 @@ def later(at: dt.datetime, delta: dt.timedelta) -> dt.datetime:
         return NEVER if delta > dt.timedelta(0) else ALWAYS
 
 
+def second_up(at: dt.datetime) -> dt.datetime:
+    """`at`, or the next whole second when it has a fraction: jo's timeline ticks in whole seconds, and a
+    wake-up (`PT0.5S`, an `until` read from a time with milliseconds) is never early."""
+    if not at.microsecond:
+        return at
+    return later(at.replace(microsecond=0), dt.timedelta(seconds=1))
+
+
 def earlier(at: dt.datetime, delta: dt.timedelta) -> dt.datetime:
     """`at - delta`, or `ALWAYS` before the calendar's start (`NEVER` past its end)."""
     try:

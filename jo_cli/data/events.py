@@ -320,7 +320,9 @@ class _EventReader:
             # A "never" placeholder (9999-12-31T23:59:59Z) included: waits and timeouts from it would leave the
             # calendar.
             _reject(f"`at`: `{_short(value)}` is out of range (jo's times run {durations.timeline_text()})")
-        return at
+        # jo's timeline ticks in whole seconds (§0 prints them, the store keeps them): the event is placed at
+        # the start of its second, after the events pushed before it in that second.
+        return at.replace(microsecond=0)
 
 
 def _parse_json(text: str) -> Any:

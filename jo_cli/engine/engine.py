@@ -82,10 +82,11 @@ class Engine:
     def run_until(self, now: dt.datetime, *, qualify: bool = True) -> None:
         """Process every fire, event and wake-up due at or before `now` (one pass).
 
-        Logical times stay on jo's timeline (durations.EARLIEST to LATEST): `now` is brought onto it, and
-        anything due before its start runs at its start, so that no step computes past the calendar's end.
+        Logical times stay on jo's timeline (durations.EARLIEST to LATEST, whole seconds): `now` is brought
+        onto it (a fraction dropped), and anything due before its start runs at its start, so that no step
+        computes past the calendar's end.
         """
-        now = min(max(now, EARLIEST), LATEST)
+        now = min(max(now, EARLIEST), LATEST).replace(microsecond=0)  # the timeline ticks in whole seconds
         store = self.ports.store
         audience = [j for j in self.live.values() if j.entry.type == "audience"]
         last = store.last_fires([j.id for j in audience])

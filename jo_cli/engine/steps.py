@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from jo_cli.durations import ALWAYS, NEVER, later
+from jo_cli.durations import ALWAYS, NEVER, later, second_up
 from jo_cli.engine.keys import journey_message_keys
 from jo_cli.engine.model import INSTANCE_LIFETIME, Journey, Path, Step
 from jo_cli.engine.ports import Instance, MessageRequest, WakeKind
@@ -142,6 +142,7 @@ class Wave:
 
     def park(self, instance: Instance, step: Step, wake_at: dt.datetime, kind: WakeKind) -> None:
         """Wait at `step` until `wake_at`, or until the instance's P91D lifetime ends, whichever is first."""
+        wake_at = second_up(wake_at)
         deadline = later(instance.entered_at, INSTANCE_LIFETIME)
         if wake_at >= deadline:
             wake_at, kind = deadline, "expire"

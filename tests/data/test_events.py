@@ -168,6 +168,15 @@ def test_an_event_carries_its_line_id_name_instant_profile_and_payload() -> None
     assert event.at.tzinfo is UTC
 
 
+def test_an_event_is_placed_at_the_start_of_its_second() -> None:
+    """jo's timeline ticks in whole seconds (§0): milliseconds in `at` (common in exports) are dropped, and the
+    payload's own date-times keep theirs."""
+    [event] = read([line(at="2026-12-01T10:00:00.999Z", payload={**ORDER, "placed_at": "2026-12-01T10:00:00.5Z"})])
+    assert isinstance(event, Event)
+    assert event.at == dt.datetime(2026, 12, 1, 10, tzinfo=UTC)
+    assert event.payload["placed_at"].microsecond == 500_000
+
+
 def test_a_datetime_without_offset_is_read_in_the_zone() -> None:
     text = line(at="2026-07-01T10:00:00", payload={**ORDER, "placed_at": "2026-12-01 10:00"})
     [paris] = read([text])

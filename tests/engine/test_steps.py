@@ -295,6 +295,20 @@ def test_wait_until_an_expression() -> None:
     assert sim.steps("p1") == [("s", "2026-12-05T13:00:00Z", "next")]
 
 
+def test_wake_ups_keep_to_whole_seconds_and_are_never_early() -> None:
+    """The timeline ticks in whole seconds (§0; the store keeps them): a wake-up with a fraction (`PT0.5S`, an
+    `until` from a time with milliseconds) is at the next whole second, and `now` drops its fraction."""
+    rows = {"p1": {"id": "p1", "appointment": at("2026-12-05T14:00:00.250")}}
+    sim = _fire("steps:\n  s: {type: wait, duration: PT0.5S, next: w}\n"
+                "  w: {type: wait, until: profile.appointment, next: end}", rows)
+    sim.run(at("2026-12-05T14:00:00.900"))  # the fraction is dropped: 14:00:00, before the wake-up
+    assert sim.waiting() == {"w": ["p1"]}
+    assert sim.steps("p1") == [("s", "2026-12-01T08:00:01Z", "next")]
+    assert all(e.at.microsecond == 0 for e in sim.step_events())
+    sim.run("2026-12-05T14:00:01")
+    assert [e.at for e in sim.step_events("p1") if e.step == "w"] == [at("2026-12-05T14:00:01")]
+
+
 def test_wait_until_a_local_literal_is_read_in_the_journey_zone() -> None:
     sim = _fire("steps:\n  s: {type: wait, until: 'datetime(\"2026-12-03T09:00:00\")', next: end}")
     sim.run("2026-12-10T00:00:00")
