@@ -96,6 +96,71 @@ class _Watched(Changes):
             shown[instance.profile] = len(shown)
 
 
+def _open_read_only(location: str) -> Any:
+    """The run store named by --store or JO_STORE, read-only: never created, never migrated, never written."""
+    from jo_cli.store import open_store
+    from jo_cli.store.state import SqliteStateStore
+
+    return SqliteStateStore(open_store(Path(location).expanduser(), readonly=True))
+
+
+class _FromStore:
+    """`jo dry-run --store`: the dry-run's own store, over what a run store says of the journey's id.
+
+    The entry history (entries so far, the last one's time; an instance still active in the store makes a
+    new entry `already_in_journey`), update-profile's overlay, the counters of profile-cap and the membership
+    snapshots of audience qualification come from the run store; everything the dry-run does stays in
+    memory and wins over it. The store's own waiting instances are not run on (run-batch does that): they
+    stand in for "already in the journey" only, parked nowhere, so no event or wake-up moves them.
+    """
+
+    def __init__(self, memory: ShowingStore, state: Any) -> None:
+        self.memory = memory
+        self.state = state
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.memory, name)
+
+    def entry_states(self, journey: str, profiles: Sequence[str]) -> dict[str, Any]:
+        states = {profile: (entries, last, None if active is None else _standing_in(active))
+                  for profile, (entries, last, active) in self.state.entry_states(journey, profiles).items()}
+        states.update(self.memory.entry_states(journey, profiles))
+        return states
+
+    def overlays(self, profiles: Sequence[str]) -> dict[str, Any]:
+        merged = {profile: dict(fields) for profile, fields in self.state.overlays(profiles).items()}
+        for profile, fields in self.memory.overlays(profiles).items():
+            merged.setdefault(profile, {}).update(fields)
+        return merged
+
+    def counters(self, names: Sequence[str]) -> dict[str, int]:
+        return {**self.state.counters(names), **self.memory.counters(names)}
+
+    def members(self, key: str) -> frozenset[str] | None:
+        mine = self.memory.members(key)
+        return mine if mine is not None else self.state.members(key)
+
+
+def _standing_in(active: Instance) -> Instance:
+    """A run store's active instance as a dry-run sees it: in the journey, at no step it could move from."""
+    return Instance(seq=0, journey=active.journey, version=active.version, profile=active.profile,
+                    entry=active.entry, entered_at=active.entered_at)
+
+
+class _SentFromStore(MemoryRuleCounters):
+    """Capping windows that start with the messages the run store says were sent (its `sends`)."""
+
+    def __init__(self, store: Any) -> None:
+        super().__init__()
+        self.store = store
+
+    def count(self, profile: str, channels: frozenset[str], *, after: dt.datetime, until: dt.datetime) -> int:
+        from jo_cli.store.sends import count_sends
+
+        return super().count(profile, channels, after=after, until=until) + count_sends(
+            self.store, profile, channels, after=after, until=until)
+
+
 @dataclass
 class ShownMessages:
     """Delivery in a dry-run: messages of the shown profiles are kept; all are counted."""
@@ -165,12 +230,9 @@ def dry_run(inputs: ProjectInputs, journey_id: str, options: DryRunOptions, *, w
     """Run `journey_id` over the options' profiles and events, to the horizon."""
     journey = inputs.journey(journey_id)
     reason = _NEEDS_STORE.get(journey.entry.type)
-    if reason is not None:
-        if options.store is None:
-            raise JoError(f"journey {journey_id}: {reason}: a dry-run of it needs a read-only run store "
-                          "(--store or JO_STORE)")
-        raise JoError(f"journey {journey_id}: {reason}, and reading a run store is not available yet in this "
-                      f"version of jo (--store {options.store})")
+    if reason is not None and options.store is None:
+        raise JoError(f"journey {journey_id}: {reason}: a dry-run of it needs a read-only run store "
+                      "(--store or JO_STORE)")
     profiles_path = options.profiles
     if options.max_rejected is not None:
         reader = inputs.read_profiles(profiles_path)
@@ -184,6 +246,7 @@ def dry_run(inputs: ProjectInputs, journey_id: str, options: DryRunOptions, *, w
     profiles = MemoryProfiles.from_rows(_counted(reader, progress), identity=inputs.identity,
                                         zone_field=reader.zone_field, on_reject=_keep(rejects))
     store = ShowingStore(options.show)
+    state: Any = store if options.store is None else _FromStore(store, _open_read_only(options.store))
     event_counts = EventCounts()
     if options.events is not None:
         shown_events = _as_typed(options.events)
@@ -202,22 +265,34 @@ def dry_run(inputs: ProjectInputs, journey_id: str, options: DryRunOptions, *, w
         raise JoError(f"the horizon {format_datetime(horizon)} is before --now {format_datetime(now)}")
     delivery = ShownMessages(store.shown)
     renderer = _Renderer(inputs.root, store.shown, render_all=options.render_all)
+    counters = MemoryRuleCounters() if options.store is None else _SentFromStore(state.state.store)
     policy = WatchedPolicy(Policy(channels=channels_of(inputs.index.config),
-                                  rule_sets=rule_sets_of(inputs.index.config), counters=MemoryRuleCounters(),
+                                  rule_sets=rule_sets_of(inputs.index.config), counters=counters,
                                   project_zone=inputs.zone, zone_of=profiles.zone, render=renderer,
                                   keep=None if options.render_all else renderer.shows), store.shown)
     audience_rejects = _AudienceRejects(inputs.audiences_read(journey_id), rejects)
     audiences = inputs.audience_definitions(known=profiles.rows, on_reject=audience_rejects)
     engine = memory_engine([journey], profiles=profiles, audiences=audiences, zone=inputs.zone,
-                           store=store, clock=FixedClock(wall_now), fires=SingleFire(fire_time(journey, now)),
+                           store=state, clock=FixedClock(wall_now), fires=SingleFire(fire_time(journey, now)),
                            policy=policy, delivery=delivery)
-    engine.run_until(horizon, qualify=False)
+    notes: list[str] = []
+    try:
+        if isinstance(state, _FromStore) and journey.entry.type == "audience-qualification":
+            if state.state.members(f"qualification:{journey.id}") is None:  # the engine's snapshot key
+                notes.append(f"the run store has no earlier evaluation of `{journey.entry.audience}` for "
+                             f"{journey.id}: this one only records who is in it (AJO), so nobody enters")
+            # Membership is evaluated at --now against the store's last snapshot, as a pass at --now would.
+            engine.run_until(now, qualify=True)
+        engine.run_until(horizon, qualify=False)
+    finally:
+        if isinstance(state, _FromStore):
+            state.state.store.close()
     counts = count_journey(journey, step_counts=store.step_counts, instances=store.instances,
                            discards=store.discards)
     report = _report(journey, counts, store, delivery, policy, profiles, reader, event_counts, rejects,
                      audience_rejects.count, now=now, horizon=horizon,
                      rendered="all" if options.render_all else "shown")
-    return DryRun(journey, report, (store, profiles, engine), _zone_warnings(reader, profiles))
+    return DryRun(journey, report, (store, profiles, engine), (*_zone_warnings(reader, profiles), *notes))
 
 
 def _zone_warnings(reader: Any, profiles: MemoryProfiles) -> tuple[str, ...]:

@@ -42,8 +42,9 @@ def dry_run_command(
                                              "count (default: only the messages shown).")] = False,
     max_rejected: Annotated[int | None, typer.Option("--max-rejected", min=0, help="Stop before running when "
                                                      "more profile rows are rejected.", show_default=False)] = None,
-    store: Annotated[str | None, typer.Option("--store", help="Read-only run store, for entries that need "
-                                              "history (default: JO_STORE).", show_default=False)] = None,
+    store: Annotated[str | None, typer.Option("--store", help="A run store to read (never written): entry "
+                                              "history, update-profile writes, capping and qualification "
+                                              "snapshots (default: JO_STORE).", show_default=False)] = None,
     output_format: Annotated[Format, typer.Option("--format", "-o", help="text (a tree with counts) or json (§7.1).")]
     = Format.text,
     project_dir: Annotated[Path | None, typer.Option("-C", "--project-dir", help="Project root, as the global -C.",

@@ -144,7 +144,7 @@ def test_id_instead_of_a_file(run_jo) -> None:  # type: ignore[no-untyped-def]
     (["journeys/welcome-series.yaml", "--now", NOW, "--until", "2026-11-01T00:00:00Z"], "is before --now"),
     (["journeys/welcome-series.yaml", "--now", NOW, "--max-rejected", "4"], "more than 4 rows are rejected"),
     (["journeys/gold-welcome.yaml", "--now", NOW], "needs a read-only run store (--store or JO_STORE)"),
-    (["journeys/gold-welcome.yaml", "--now", NOW, "--store", "x.db"], "not available yet"),
+    (["journeys/gold-welcome.yaml", "--now", NOW, "--store", "/nonexistent/x.db"], "no run store there"),
     (["journeys/welcome-series.yaml", "--profiles", "data/missing.csv"], "data/missing.csv"),
 ])
 def test_usage_and_configuration_errors_exit_2(run_jo, args: list[str], message: str) -> None:  # type: ignore[no-untyped-def]
