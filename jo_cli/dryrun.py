@@ -111,18 +111,20 @@ class _FromStore:
     new entry `already_in_journey`), update-profile's overlay, the counters of profile-cap and the membership
     snapshots of audience qualification come from the run store; everything the dry-run does stays in
     memory and wins over it. The store's own waiting instances are not run on (run-batch does that): they
-    stand in for "already in the journey" only, parked nowhere, so no event or wake-up moves them.
+    stand in for "already in the journey" only, parked nowhere, so no event or wake-up moves them; with
+    `exits_active` (a fire with forced re-entrance exits them first) they count as entries that ended.
     """
 
-    def __init__(self, memory: ShowingStore, state: Any) -> None:
+    def __init__(self, memory: ShowingStore, state: Any, *, exits_active: bool = False) -> None:
         self.memory = memory
         self.state = state
+        self.exits_active = exits_active
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.memory, name)
 
     def entry_states(self, journey: str, profiles: Sequence[str]) -> dict[str, Any]:
-        states = {profile: (entries, last, None if active is None else _standing_in(active))
+        states = {profile: (entries, last, None if active is None or self.exits_active else _standing_in(active))
                   for profile, (entries, last, active) in self.state.entry_states(journey, profiles).items()}
         states.update(self.memory.entry_states(journey, profiles))
         return states
@@ -246,7 +248,8 @@ def dry_run(inputs: ProjectInputs, journey_id: str, options: DryRunOptions, *, w
     profiles = MemoryProfiles.from_rows(_counted(reader, progress), identity=inputs.identity,
                                         zone_field=reader.zone_field, on_reject=_keep(rejects))
     store = ShowingStore(options.show)
-    state: Any = store if options.store is None else _FromStore(store, _open_read_only(options.store))
+    state: Any = store if options.store is None else _FromStore(
+        store, _open_read_only(options.store), exits_active=journey.entry.force_reentrance)
     event_counts = EventCounts()
     if options.events is not None:
         shown_events = _as_typed(options.events)

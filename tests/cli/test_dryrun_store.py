@@ -139,6 +139,31 @@ def test_update_profile_writes_in_the_store_are_read(run_jo, project: Path, tmp_
     assert not [m for m in report["messages"] if m["profile"] == message["profile"]]
     assert sum(c.get("excluded", {}).get("no_address", 0) for c in report["steps"].values()) == len(mine)
 
+
+def test_forced_reentrance_exits_the_stores_instance_first(run_jo, project: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    journey = project / "journeys" / "welcome-series.yaml"
+    text = journey.read_text(encoding="utf-8").replace("reentrance: {allowed: false}", "reentrance: {allowed: true}")
+    journey.write_text(text.replace("  incremental: true\n", "  incremental: true\n  force_reentrance: true\n"),
+                       encoding="utf-8")
+    store_path = tmp_path / "run.db"
+    assert run_jo("jo", "publish", "--store", str(store_path), cwd=project).code == 0
+    fresh = json.loads(run_jo(*ARGS, cwd=project).out)
+    profile = fresh["paths"][0]["profile"]
+    week_ago = dt.datetime(2026, 11, 24, 8, tzinfo=dt.UTC)
+    with open_store(store_path) as store:
+        state = SqliteStateStore(store)
+        waiting = Instance(seq=state.new_seq(), journey="welcome-series", version=1, profile=profile, entry=1,
+                           entered_at=week_ago)
+        waiting.step, waiting.reached_at = "wait-3d", week_ago
+        waiting.wake_at, waiting.wake_kind = dt.datetime(2026, 12, 4, 8, tzinfo=dt.UTC), "wake"
+        changes = state.changes()
+        changes.start(waiting)
+        state.commit(changes)
+    report = json.loads(run_jo(*ARGS, "--store", str(store_path), cwd=project).out)
+    assert report["profiles"]["discarded"] == {}
+    assert report["profiles"]["entered"] == fresh["profiles"]["entered"]
+    assert profile in [path["profile"] for path in report["paths"]]
+
 def _first_day(messages: list[dict[str, str]]) -> set[str]:
     """Who gets an email on the demo's first fire day."""
     return {m["profile"] for m in messages if m["channel"] == "email" and m["at"].startswith("2026-12-01")}
