@@ -46,11 +46,22 @@ def journey_report(store: SqliteStore, journey_id: str, *, version: int | None, 
         "kind": "journey", "id": journey_id, "version": version,
         "versions": [{"version": v.version, "status": v.status, "active": v.active, "entered": v.entered}
                      for v in known],
-        "profiles": {"entered": counts.entered},
+        "profiles": {"entered": counts.entered, "discarded": _discarded(store, journey_id, version)},
         "steps": steps_json(journey, counts),
         "ended": _nonzero(counts.ended),
         "waiting": _nonzero(counts.waiting),
     }
+
+
+def _discarded(store: SqliteStore, journey_id: str, version: int | None) -> dict[str, int]:
+    """Entries the rules refused (§6.2), by reason: of one version, or of all."""
+    from jo_cli.store.state import discard_counts
+
+    found: Counter[str] = Counter()
+    for (journey, number, reason), count in discard_counts(store).items():
+        if journey == journey_id and version in (None, number):
+            found[reason] += count
+    return dict(sorted(found.items()))
 
 
 def steps_json(journey: Journey, counts: JourneyCounts, *, delayed: Mapping[str, int] | None = None

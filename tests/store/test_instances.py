@@ -89,7 +89,7 @@ def test_report_counts_as_a_dry_run_counts(published: Path, run_jo) -> None:  # 
     assert ran.code == 0, ran.err
     report = json.loads(ran.out)
     assert list(report) == ["kind", "id", "version", "versions", "profiles", "steps", "ended", "waiting"]
-    assert report["profiles"] == {"entered": 4}
+    assert report["profiles"] == {"entered": 4, "discarded": {}}
     assert report["steps"]["check-reachable"] == {"entered": 4, "errors": 0,
                                                   "paths": {"opted-in": 3, "otherwise": 1}}
     assert report["steps"]["welcome-holiday"] == {"entered": 2, "errors": 0, "sent": 2, "queued": 0, "excluded": {}}
@@ -107,4 +107,4 @@ def test_report_errors(published: Path, run_jo) -> None:  # type: ignore[no-unty
     assert "no version 7" in run_jo("jo", "report", "welcome-series", "--version", "7", cwd=published).err
     assert "campaign reports come with" in run_jo("jo", "report", "winter-sale", cwd=published).err
     empty = run_jo("jo", "report", "birthday", "-o", "json", cwd=published)
-    assert empty.code == 0 and json.loads(empty.out)["profiles"] == {"entered": 0}
+    assert empty.code == 0 and json.loads(empty.out)["profiles"] == {"entered": 0, "discarded": {}}
