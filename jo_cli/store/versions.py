@@ -104,7 +104,7 @@ def insert_version(store: SqliteStore, new: NewVersion, *, at: dt.datetime, by: 
                   (when, new.id))
     store.execute("INSERT INTO versions (id, version, kind, hash, document, status, published_at, published_by) "
                   "VALUES (?, ?, ?, ?, ?, 'live', ?, ?)",
-                  (new.id, number, new.kind, new.hash, canonical_json(new.document), when, by))
+                  (new.id, number, new.kind, new.hash, document_json(new.document), when, by))
     digests = {path: hashlib.sha256(content).hexdigest() for path, content in new.files.items()}
     store.executemany("INSERT INTO frozen_files (hash, content) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING",
                       ((digests[path], content) for path, content in new.files.items()))
@@ -129,6 +129,13 @@ def known_ids(store: SqliteStore) -> set[str]:
 def canonical_json(value: Any) -> str:
     """SPEC §7.2's canonical form: sorted keys, separators `,` and `:`, UTF-8 (no ASCII escapes)."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def document_json(value: Any) -> str:
+    """A version's document as stored: canonical_json's separators, but the file's key order (steps in file
+    order are what §7.1's counts and `jo report` show, and what the engine breaks ties by); the hash is of the
+    canonical form, so reordering keys is no new version."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 def content_hash(document: Any, files: Mapping[str, bytes]) -> str:
