@@ -15,7 +15,7 @@ from functools import cache, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jo_cli.durations import EARLIEST, later
+from jo_cli.durations import ALWAYS, EARLIEST, NEVER, later
 from jo_cli.suggest import closest
 
 CRON_FIELDS = ("minute", "hour", "day-of-month", "month", "day-of-week")
@@ -287,6 +287,23 @@ def parse_datetime(text: object) -> dt.datetime | None:
         return dt.datetime.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00").replace("t", "T"))
     except ValueError:
         return None
+
+
+def local_instant(text: Any, zone: ZoneInfo) -> dt.datetime | None:
+    """A settings or schedule date-time in UTC (None for None); without an offset a wall time in `zone`
+    (§5.1: a gap's time is the first valid instant after it, a fold's the earlier)."""
+    if text is None:
+        return None
+    from jo_cli.errors import JoError
+    from jo_cli.expr.runtime import resolve_local
+
+    parsed = parse_datetime(text)
+    if parsed is None:
+        raise JoError(f"{text!r} is not a date-time")
+    try:
+        return (resolve_local(parsed, zone) if parsed.tzinfo is None else parsed).astimezone(dt.UTC)
+    except OverflowError:  # within a day of the calendar's end (a "never" like 9999-12-31T23:59:59)
+        return NEVER if parsed.year > 5000 else ALWAYS
 
 
 def not_before(start: dt.datetime, end: dt.datetime, zone: dt.tzinfo | None) -> bool:

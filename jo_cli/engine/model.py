@@ -169,14 +169,14 @@ def compile_journey(data: Mapping[str, Any], *, version: int | None, project_zon
     steps = {step_id: _step(step_id, raw, expr) for step_id, raw in data["steps"].items() if step_id != END}
     entry = _entry(data["entry"], expr)
     reentrance = settings.get("reentrance") or {}
-    start = _instant(settings.get("start"), zone) or first_published
+    start = schedule.local_instant(settings.get("start"), zone) or first_published
     return Journey(
         id=journey_id, version=version, entry=entry, steps=steps, order=_order(data, steps), zone=zone,
         use_profile_timezone=bool(settings.get("use_profile_timezone", False)),
         reentrance_allowed=bool(reentrance.get("allowed", True)),
         reentrance_wait=(_duration(reentrance["wait"]) or dt.timedelta(0)) if "wait" in reentrance
         else DEFAULT_REENTRANCE_WAIT,
-        start=start, end=_instant(settings.get("end"), zone), rules=settings.get("rules"),
+        start=start, end=schedule.local_instant(settings.get("end"), zone), rules=settings.get("rules"),
         exit_when=expr(settings["exit_when"], "settings.exit_when") if "exit_when" in settings else None,
         name=data.get("name"),
     )
@@ -189,23 +189,6 @@ def _zone(name: Any, default: ZoneInfo, where: str) -> ZoneInfo:
     if zone is None:
         raise JoError(f"{where}: unknown time zone {name!r}")
     return zone
-
-
-def _instant(text: Any, zone: ZoneInfo) -> dt.datetime | None:
-    """A settings or schedule date-time; without an offset a wall time in `zone` (§5.1)."""
-    if text is None:
-        return None
-    from jo_cli.expr.runtime import resolve_local
-
-    parsed = schedule.parse_datetime(text)
-    if parsed is None:
-        raise JoError(f"{text!r} is not a date-time")
-    try:
-        if parsed.tzinfo is None:
-            parsed = resolve_local(parsed, zone)
-        return parsed.astimezone(dt.UTC)
-    except OverflowError:  # within a day of the calendar's end (a "never" like 9999-12-31T23:59:59)
-        return durations.NEVER if parsed.year > 5000 else durations.ALWAYS
 
 
 def _duration(text: Any) -> dt.timedelta | None:
