@@ -19,7 +19,7 @@ from typing import Annotated
 import typer
 
 from jo_cli import __version__
-from jo_cli.cli import dryrun, events, explain, graph, init, publish, report, schema, validate
+from jo_cli.cli import dryrun, events, explain, graph, init, outbox, publish, report, schema, validate
 from jo_cli.errors import JoError
 
 app = typer.Typer(
@@ -67,6 +67,7 @@ app.command("versions")(publish.versions_command)
 app.command("close")(publish.close_command)
 app.command("report")(report.report_command)
 app.add_typer(events.app, name="events")
+app.add_typer(outbox.app, name="outbox")
 
 
 # Large results a command leaves for the process to drop at exit (a dry-run's millions of objects): freeing

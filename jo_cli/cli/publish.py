@@ -63,7 +63,7 @@ def publish_command(
     invalid = {c.new.id for c in found if result.errors and _has_errors(result, c.shown)}
     if result.errors and not invalid:
         invalid = {c.new.id for c in found}  # an error elsewhere (jo.yaml, an audience...) stops them all
-    at = _now(now)
+    at = parse_now(now)
     location = _location(root, store, index.config)
     writes = not check and not result.errors
     opened = _open(location, create=writes, readonly=not writes, missing_ok=not writes)
@@ -167,7 +167,7 @@ def close_command(
     with opened, opened.write():
         if ident not in known_ids(opened):
             raise JoError(f"{ident}: never published in {opened.path}")
-        closed = close_live(opened, ident, at=_now(now))
+        closed = close_live(opened, ident, at=parse_now(now))
     typer.echo(f"closed {ident} v{closed}" if closed is not None else f"{ident} has no live version: nothing to close")
 
 
@@ -175,7 +175,7 @@ def open_project_store(ctx: typer.Context, project_dir: Path | None, store: str 
                        readonly: bool = False) -> tuple[SqliteStore, Path]:
     """The store of the project (`-C`, else the nearest), which must exist; and the project's root."""
     root = _project_root(ctx, project_dir, Path.cwd())
-    opened = _open(_location(root, store, _config(root)), readonly=readonly)
+    opened = _open(_location(root, store, project_config(root)), readonly=readonly)
     assert opened is not None
     return opened, root
 
@@ -207,7 +207,8 @@ def _project_root(ctx: typer.Context, project_dir: Path | None, cwd: Path) -> Pa
     return found.parent.resolve()
 
 
-def _config(root: Path) -> dict[str, object]:
+def project_config(root: Path) -> dict[str, object]:
+    """jo.yaml's top-level mapping, read with the safe loader (empty when it does not load)."""
     from jo_cli.loader import load_yaml
     from jo_cli.project import project_file_in
 
@@ -231,7 +232,7 @@ def _open(location: Path, *, create: bool = False, readonly: bool = False,
     return open_store(location, create=create, readonly=readonly)
 
 
-def _now(text: str | None) -> dt.datetime:
+def parse_now(text: str | None) -> dt.datetime:
     from jo_cli.dryrun import parse_when
 
     if text is None:
