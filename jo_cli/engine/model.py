@@ -169,14 +169,17 @@ def compile_journey(data: Mapping[str, Any], *, version: int | None, project_zon
     steps = {step_id: _step(step_id, raw, expr) for step_id, raw in data["steps"].items() if step_id != END}
     entry = _entry(data["entry"], expr)
     reentrance = settings.get("reentrance") or {}
-    start = schedule.local_instant(settings.get("start"), zone) or first_published
+    # On a timeline of whole seconds, `at >= 10:00:00.5` is `at >= 10:00:01`, and `at < 10:00:00.5` is
+    # `at < 10:00:01`: the window's ends go up to their second, and the window's end stays a whole time.
+    start = _second_up(schedule.local_instant(settings.get("start"), zone)) or first_published
+    end = _second_up(schedule.local_instant(settings.get("end"), zone))
     return Journey(
         id=journey_id, version=version, entry=entry, steps=steps, order=_order(data, steps), zone=zone,
         use_profile_timezone=bool(settings.get("use_profile_timezone", False)),
         reentrance_allowed=bool(reentrance.get("allowed", True)),
         reentrance_wait=(_duration(reentrance["wait"]) or dt.timedelta(0)) if "wait" in reentrance
         else DEFAULT_REENTRANCE_WAIT,
-        start=start, end=schedule.local_instant(settings.get("end"), zone), rules=settings.get("rules"),
+        start=start, end=end, rules=settings.get("rules"),
         exit_when=expr(settings["exit_when"], "settings.exit_when") if "exit_when" in settings else None,
         name=data.get("name"),
     )
@@ -189,6 +192,10 @@ def _zone(name: Any, default: ZoneInfo, where: str) -> ZoneInfo:
     if zone is None:
         raise JoError(f"{where}: unknown time zone {name!r}")
     return zone
+
+
+def _second_up(at: dt.datetime | None) -> dt.datetime | None:
+    return None if at is None else durations.second_up(at)
 
 
 def _duration(text: Any) -> dt.timedelta | None:

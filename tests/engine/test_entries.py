@@ -283,6 +283,20 @@ def test_outside_window_before_start_and_at_exactly_end() -> None:
     assert _entries(sim) == [("p2", 1), ("p3", 1)]
 
 
+def test_a_window_end_with_a_fraction_is_a_whole_time_meaning_the_same() -> None:
+    """The timeline ticks in whole seconds: an end at 10:00:00.5 refuses the entry at 10:00:01 and ends the
+    waiting instances at 10:00:01 (a time the store keeps), as `at < end` says on whole seconds."""
+    text = _event_journey(settings='end: "2026-12-01T10:00:00.500Z"', steps=PARKING)
+    rows = {p: {"id": p} for p in ("p1", "p2")}
+    sim = simulate(journey(text), rows)
+    sim.push(event("signup", "2026-12-01T10:00:00Z", "p1"), event("signup", "2026-12-01T10:00:01Z", "p2"))
+    sim.run("2026-12-02T00:00:00")
+    assert _entries(sim) == [("p1", 1)]
+    assert _discards(sim) == [("p2", "outside_window", "2026-12-01T10:00:01Z")]
+    assert all(e.at.microsecond == 0 for e in sim.step_events())
+    assert [e.at for e in sim.step_events("p1") if e.exited] == [at("2026-12-01T10:00:01+00:00")]
+
+
 def test_already_in_journey() -> None:
     sim = simulate(journey(_event_journey(steps=PARKING)))
     sim.push(event("signup", "2026-12-01T10:00:00"), event("signup", "2026-12-01T11:00:00"))
