@@ -29,7 +29,7 @@ from jo_cli.engine.memory import (
 )
 from jo_cli.engine.model import Journey
 from jo_cli.engine.policy import Policy, channels_of, rule_sets_of
-from jo_cli.engine.ports import Changes, Decision, Instance, MessageRequest, StepEvent, StepGroup
+from jo_cli.engine.ports import Decision, Instance, MessageRequest, StepEvent, StepGroup
 from jo_cli.engine.project import ProjectInputs
 from jo_cli.engine.tally import JourneyCounts, count_journey, count_reasons
 from jo_cli.errors import JoError
@@ -66,8 +66,11 @@ class ShowingStore(MemoryStore):
         self.show = show
         self.shown: dict[str, int] = {}  # profile -> its place among the shown
 
-    def changes(self) -> Changes:
-        return _Watched(self)
+    def start(self, instance: Instance) -> None:
+        super().start(instance)  # a sharing store's: as the instance enters, before its wave runs and sends
+        shown = self.shown
+        if instance.profile not in shown and len(shown) < self.show:
+            shown[instance.profile] = len(shown)
 
     def record_steps(self, journey: str, version: int | None, at: dt.datetime, processed_at: dt.datetime,
                      groups: Sequence[StepGroup]) -> None:
@@ -78,22 +81,6 @@ class ShowingStore(MemoryStore):
                                         processed_at)
                               for step, outcome, detail, exited, instances in groups
                               for i in instances if i.profile in shown)
-
-
-class _Watched(Changes):
-    """A unit of work that picks the shown profiles as they enter: before their wave runs and sends."""
-
-    __slots__ = ("_store",)
-
-    def __init__(self, store: ShowingStore) -> None:
-        super().__init__()
-        self._store = store
-
-    def start(self, instance: Instance) -> None:
-        super().start(instance)
-        shown = self._store.shown
-        if instance.profile not in shown and len(shown) < self._store.show:
-            shown[instance.profile] = len(shown)
 
 
 def _open_read_only(location: str) -> Any:

@@ -55,9 +55,10 @@ def _same(value: _T) -> _T:
 class MemoryStore:
     """The whole engine state in dicts and lists; `snapshot()` compares two runs.
 
-    `copying=False` (a dry-run's speed) keeps the very objects a commit hands over and returns them from
-    reads, so the engine's objects and the store's are one; `copying=True` copies on commit and on read, as
-    a database does, so that a change the engine does not commit is lost (the engine tests run both).
+    `copying=False` (a dry-run's speed) keeps the very objects handed over and returns them from reads, so the
+    engine's objects and the store's are one: its unit of work (`SharingChanges`) hands instances over as
+    they change rather than at commit. `copying=True` copies on commit and on read, as a database does, so
+    that a change the engine does not commit is lost (the engine tests run both).
     """
 
     def __init__(self, *, keep_steps: bool = True, copying: bool = False) -> None:
@@ -77,9 +78,11 @@ class MemoryStore:
         # By journey, then profile (no key tuple per profile: a fire enters a million).
         self._active: dict[str, dict[str, Instance]] = {}
         self._history: dict[str, dict[str, tuple[int, dt.datetime]]] = {}
-        self._buckets: dict[bool, dict[dt.datetime, list[tuple[int, int, Instance]]]] = {True: {}, False: {}}
+        self._buckets: dict[bool, dict[dt.datetime, list[tuple[int, Instance]]]] = {True: {}, False: {}}
         self._times: dict[bool, list[dt.datetime]] = {True: [], False: []}  # heaps of the buckets' times
-        self._versions: dict[int, int] = {}  # instance seq -> how many times it was committed (wake-up tokens)
+        # Parked instance seq -> its bucket entry: an entry left by an earlier parking is stale even when its
+        # time and kind equal the new one's. An instance moved on or ended has none.
+        self._parked: dict[int, tuple[int, Instance]] = {}
         self._last_fire: dict[str, dt.datetime] = {}
         self._members: dict[str, frozenset[str]] = {}
         self._events: list[tuple[dt.datetime, int, QueuedEvent]] = []
@@ -95,7 +98,7 @@ class MemoryStore:
     # ------------------------------------------------------------ reads
 
     def changes(self) -> Changes:
-        return Changes()
+        return Changes() if self.copying else SharingChanges(self)
 
     def new_seq(self) -> int:
         self._seq += 1
@@ -117,18 +120,15 @@ class MemoryStore:
     def active_in(self, journey: str) -> list[Instance]:
         return sorted(map(self._kept, self._active.get(journey, {}).values()), key=_SEQ)
 
-    def _valid(self, seq: int, token: int) -> bool:
-        """Still parked as this bucket entry says (not committed again since)."""
-        return self._versions.get(seq) == token
-
     def _earliest(self, early: bool) -> dt.datetime | None:
         """The earliest time with a valid wake-up; buckets of stale entries only are dropped on the way."""
         times, buckets = self._times[early], self._buckets[early]
         while times:
             at = times[0]
             bucket = buckets[at]
-            for index, (seq, token, _) in enumerate(bucket):
-                if self._valid(seq, token):
+            parked = self._parked
+            for index, entry in enumerate(bucket):
+                if parked.get(entry[0]) is entry:  # still parked as this entry says
                     del bucket[:index]
                     return at
             heapq.heappop(times)
@@ -148,11 +148,12 @@ class MemoryStore:
             while times and times[0] <= at:
                 when = heapq.heappop(times)
                 # A read takes nothing: the entries stay until the commit that moves their instances on.
-                bucket = [entry for entry in buckets.pop(when) if self._valid(entry[0], entry[1])]
+                parked = self._parked
+                bucket = [entry for entry in buckets.pop(when) if parked.get(entry[0]) is entry]
                 if bucket:
                     buckets[when] = bucket
                     kept.append(when)
-                taken = [instance for _, _, instance in bucket if instance.wake_kind in kinds]
+                taken = [instance for _, instance in bucket if instance.wake_kind in kinds]
                 taken.sort(key=_SEQ)
                 due.extend(taken)
             for when in kept:
@@ -201,34 +202,39 @@ class MemoryStore:
 
     def _keep(self, given: Instance, *, new: bool) -> None:
         instance = self._kept(given)
-        seq, journey = instance.seq, instance.journey
-        self._instances[seq] = instance
+        self._instances[instance.seq] = instance
         if new:
             self.start(instance)
-        active = self._active[journey]
-        if instance.end is None:
-            active[instance.profile] = instance
+        elif instance.end is None:
+            self._active[instance.journey][instance.profile] = instance  # this commit's copy
+        self.moved(instance)
+
+    def start(self, instance: Instance) -> None:
+        """A new instance is kept: at its commit, or when sharing as it enters (a subclass may watch who does)."""
+        journey = instance.journey
+        history = self._history.get(journey)
+        if history is None:
+            history = self._history[journey] = {}
+            self._active[journey] = {}
+        history[instance.profile] = (instance.entry, instance.entered_at)
+        self._active[journey][instance.profile] = instance
+
+    def moved(self, instance: Instance) -> None:
+        """A kept instance parked, moved on or ended: its wake-up entry is replaced, or dropped."""
+        seq, at = instance.seq, instance.wake_at
+        if instance.end is not None:
+            self._active[instance.journey].pop(instance.profile, None)
+            self._parked.pop(seq, None)
+        elif at is None:
+            self._parked.pop(seq, None)
         else:
-            active.pop(instance.profile, None)
-        # Each commit of an instance gets a new token: an entry left by an earlier parking is stale even when
-        # its time and kind happen to equal the new one's.
-        token = self._versions[seq] = self._versions.get(seq, 0) + 1
-        at = instance.wake_at
-        if at is not None and instance.end is None:
+            entry = self._parked[seq] = (seq, instance)
             early = instance.wake_kind in EARLY_WAKES
             bucket = self._buckets[early].get(at)
             if bucket is None:  # wake-ups are kept per time: a wave parks thousands at one instant
                 bucket = self._buckets[early][at] = []
                 heapq.heappush(self._times[early], at)
-            bucket.append((seq, token, instance))
-
-    def start(self, instance: Instance) -> None:
-        """A new instance is kept (a subclass may watch who enters)."""
-        journey = instance.journey
-        if journey not in self._active:
-            self._active[journey] = {}
-            self._history[journey] = {}
-        self._history[journey][instance.profile] = (instance.entry, instance.entered_at)
+            bucket.append(entry)
 
     def record_steps(self, journey: str, version: int | None, at: dt.datetime, processed_at: dt.datetime,
                      groups: Sequence[StepGroup]) -> None:
@@ -285,6 +291,43 @@ class MemoryStore:
                 tuple(self.event_results), tuple(self.fires), tuple(sorted(self._counters.items())),
                 tuple(sorted((p, tuple(sorted(v.items()))) for p, v in self._overlays.items())),
                 tuple(sorted(self._members.items())), tuple(self.queued))
+
+
+class SharingChanges(Changes):
+    """The unit of work of a sharing `MemoryStore`: instances go to the store as they are handed over.
+
+    The store keeps the engine's own objects, so there is nothing to copy at commit and no reason to wait
+    for it: `start` and `save` update the store's entry history, active instances and wake-ups at once (a
+    fire enters a million: each pays for the store's indexes only), this unit's reads of instances are the
+    store's, and `commit` takes the rest (step events, discards, counters, overlays, ...) as it comes.
+    """
+
+    __slots__ = ("_store",)
+
+    def __init__(self, store: MemoryStore) -> None:
+        super().__init__()
+        self._store = store
+
+    def start(self, instance: Instance) -> None:
+        store = self._store
+        store._instances[instance.seq] = instance
+        store.start(instance)
+        if instance.wake_at is not None or instance.end is not None:
+            store.moved(instance)
+
+    def save(self, instance: Instance) -> None:
+        self._store.moved(instance)
+
+    def entry_state(self, journey: str, profile: str) -> EntryState | None:
+        """The store's own (it has every change already): None when the profile never entered `journey`."""
+        history = self._store._history.get(journey)
+        entered = history.get(profile) if history is not None else None
+        if entered is None:
+            return None
+        return entered[0], entered[1], self._store._active[journey].get(profile)
+
+    def changed_in(self, journey: str) -> Iterable[Instance]:
+        return ()  # the store's active instances are already as this unit left them
 
 
 def _check_seconds(changes: Changes) -> None:
