@@ -14,6 +14,7 @@ then VOCABULARY), written at publish.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -115,53 +116,130 @@ def last_time(data: bytes, names: Names, entered_at: dt.datetime) -> dt.datetime
     return last
 
 
+def journey_code(store: SqliteStore, journey: str, *, create: bool = False) -> int | None:
+    """The small integer that stands for a journey id in `instance_rows` (`journeys`); None when it has none
+    and not `create` (inside `store.write()` when `create`)."""
+    row = store.one("SELECT code FROM journeys WHERE id = ?", (journey,))
+    if row is not None:
+        return int(row[0])
+    if not create:
+        return None
+    code = store.execute("INSERT INTO journeys (id) VALUES (?)", (journey,)).lastrowid
+    assert code is not None
+    return code
+
+
+def encode_body(entered_at: int, step: int | None, reached_at: int | None, wake_at: int | None,
+                wake_kind: int | None, ended_at: int | None, end: int | None, state: bytes, history: bytes) -> bytes:
+    """An instance row's `body`: its fields as varints (a missing one 0, a present one its value + 1; the entry
+    time as is), the length of `state`, `state` (canonical JSON, UTF-8) and the packed step history."""
+    out = bytearray()
+    _varint(out, entered_at)
+    for value in (step, reached_at, wake_at, wake_kind, ended_at, end):
+        _varint(out, 0 if value is None else value + 1)
+    _varint(out, len(state))
+    out += state
+    out += history
+    return bytes(out)
+
+
+Body = tuple[int, "int | None", "int | None", "int | None", "int | None", "int | None", "int | None", bytes, bytes]
+
+
+def decode_body(data: bytes) -> Body:
+    """(entered_at, step, reached_at, wake_at, wake_kind, ended_at, end, state, history) of a `body`."""
+    values: list[int] = []
+    value = shift = position = 0
+    while len(values) < 8:
+        byte = data[position]
+        position += 1
+        value |= (byte & 0x7F) << shift
+        if byte & 0x80:
+            shift += 7
+            continue
+        values.append(value)
+        value = shift = 0
+    entered, step, reached, wake, kind, ended, end, length = values
+    return (entered, _less(step), _less(reached), _less(wake), _less(kind), _less(ended), _less(end),
+            data[position:position + length], data[position + length:])
+
+
+def _less(value: int) -> int | None:
+    return None if value == 0 else value - 1
+
+
+def insert_instances(store: SqliteStore, rows: Sequence[tuple[object, ...]], ended: Sequence[tuple[object, ...]],
+                     wakeups: Mapping[tuple[int, int], list[list[object]]]) -> None:
+    """New instance rows, in key order: (journey code, profile, entry, seq, version, body) while active, with
+    ended_at after them once ended; and one `wakeups` bucket per (wake time, kind code) of their members
+    (groups [journey code, entry, [profile, ...]]). Inside `store.write()`."""
+    store.executemany("INSERT INTO instance_rows (journey, profile, entry, seq, version, body) "
+                      "VALUES (?, ?, ?, ?, ?, ?)", rows)
+    store.executemany("INSERT INTO instance_rows (journey, profile, entry, seq, version, body, ended_at) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?)", ended)
+    add_wakeups(store, wakeups)
+
+
+def add_wakeups(store: SqliteStore, wakeups: Mapping[tuple[int, int], list[list[object]]]) -> None:
+    store.executemany("INSERT INTO wakeups (wake_at, kind, members) VALUES (?, ?, ?)",
+                      ((at, kind, json.dumps(members, separators=(",", ":"), ensure_ascii=False))
+                       for (at, kind), members in sorted(wakeups.items())))
+
+
 def start_instances(store: SqliteStore, rows: Sequence[InstanceRow], names: Mapping[tuple[str, int], Names]) -> None:
     """Insert new instances with their first steps, in key order (inside `store.write()`)."""
     # The instances of one fire mostly share their first steps: each history list is packed once.
-    packed: dict[tuple[int, dt.datetime], bytes] = {}
-    times: dict[dt.datetime | None, int | None] = {None: None}  # and each instant converted once
-    store.executemany(
-        "INSERT INTO instances (journey, profile, entry, version, seq, entered_at, step, wake_at, wake_kind, "
-        "ended_at, end_code, history) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (_values(row, names[row.journey, row.version], packed, times)
-         for row in sorted(rows, key=lambda r: (r.journey, r.profile, r.entry))))
-
-
-def _values(row: InstanceRow, names: Names, packed: dict[tuple[int, dt.datetime], bytes],
-            times: dict[dt.datetime | None, int | None]) -> tuple[object, ...]:
-    codes = names.codes
-    key = (id(row.history), row.entered_at)
-    history = packed.get(key)
-    if history is None:
-        history = packed[key] = encode_history(row.history, names, row.entered_at)
-    entered, wake, ended = row.entered_at, row.wake_at, row.ended_at
-    if entered not in times:
-        times[entered] = seconds(entered)
-    if wake not in times:
-        times[wake] = seconds(wake)  # type: ignore[arg-type]
-    if ended not in times:
-        times[ended] = seconds(ended)  # type: ignore[arg-type]
-    return (row.journey, row.profile, row.entry, row.version, row.seq, times[entered],
-            None if row.step is None else codes[row.step], times[wake],
-            None if row.wake_kind is None else _WAKE_CODES[row.wake_kind], times[ended],
-            None if row.end is None else codes[row.end], history)
+    packed: dict[tuple[object, ...], bytes] = {}
+    codes: dict[str, int] = {}
+    active: list[tuple[object, ...]] = []
+    ended: list[tuple[object, ...]] = []
+    wakeups: dict[tuple[int, int], list[list[object]]] = {}
+    for row in sorted(rows, key=lambda r: (r.journey, r.profile, r.entry)):
+        code = codes.get(row.journey)
+        if code is None:
+            code = codes[row.journey] = journey_code(store, row.journey, create=True) or 0
+        key = (id(row.history), row.version, row.entered_at, row.step, row.wake_at, row.wake_kind, row.ended_at,
+               row.end)
+        body = packed.get(key)
+        if body is None:
+            own = names[row.journey, row.version]
+            body = packed[key] = encode_body(
+                seconds(row.entered_at), None if row.step is None else own.code(row.step), None,
+                None if row.wake_at is None else seconds(row.wake_at),
+                None if row.wake_kind is None else _WAKE_CODES[row.wake_kind],
+                None if row.ended_at is None else seconds(row.ended_at),
+                None if row.end is None else own.code(row.end), b"",
+                encode_history(row.history, own, row.entered_at))
+        values = (code, row.profile, row.entry, row.seq, row.version, body)
+        if row.ended_at is not None:
+            ended.append((*values, seconds(row.ended_at)))
+            continue
+        active.append(values)
+        if row.wake_at is not None and row.wake_kind is not None:
+            wakeups.setdefault((seconds(row.wake_at), _WAKE_CODES[row.wake_kind]), []).append(
+                [code, row.entry, [row.profile]])
+    insert_instances(store, active, ended, wakeups)
 
 
 def instances_of(store: SqliteStore, journey: str, version: int | None = None) -> Iterator[InstanceRow]:
     """Every instance of a journey (of one version), decoded, in key order."""
-    where, params = ("journey = ?", (journey,)) if version is None else ("journey = ? AND version = ?",
-                                                                          (journey, version))
+    code = journey_code(store, journey)
+    if code is None:
+        return
+    where, params = ("journey = ?", (code,)) if version is None else ("journey = ? AND version = ?",
+                                                                       (code, version))
     cache: dict[int, Names] = {}
-    for (profile, entry, number, seq, entered, step, wake, kind, ended, end, history) in store.execute(
-            "SELECT profile, entry, version, seq, entered_at, step, wake_at, wake_kind, ended_at, end_code, history "
-            f"FROM instances WHERE {where} ORDER BY journey, profile, entry", params):
+    for profile, entry, number, seq, body in store.execute(
+            f"SELECT profile, entry, version, seq, body FROM instance_rows WHERE {where} ORDER BY profile, entry",
+            params):
         names = cache.get(number) or cache.setdefault(number, Names.of(store, journey, number))
+        entered, step, _, wake, kind, ended, end, _, history = decode_body(bytes(body))
         entered_at = instant(entered) or dt.datetime.min
         yield InstanceRow(journey, profile, entry, number, seq, entered_at,
                           None if step is None else names.names[step], instant(wake),
                           None if kind is None else WAKE_KINDS[kind], instant(ended),
                           None if end is None else names.names[end],
-                          list(decode_history(bytes(history), names, entered_at)))
+                          list(decode_history(history, names, entered_at)))
 
 
 def _varint(out: bytearray, value: int) -> None:

@@ -13,15 +13,29 @@ row, so 10M instances are 10M rows. The keys and indexes, table by table:
   frozen_files keep every referenced file once per content (its sha256).
 - version_names: a version's step ids and outcome names as small integers,
   for the history and the counts (written at publish, read by reports).
-- instances: PRIMARY KEY (journey, profile, entry), the engine's lookups
-  ("this profile's latest entry", "its active instance"); the entry history
-  (entries so far, the last one's time) is read from here, so pruning keeps
-  each profile's latest instance. One partial index holds only what a pass
-  looks for, the parked instances by wake time; the rare "every active
-  instance of a journey" (its end, `jo stop`) is a scan of the key's prefix,
-  and every further index would be one more B-tree write per entering
-  profile (bench_store.py). `state` holds what is not a column (the event
-  payload, action responses, the keys of messages sent) as canonical JSON.
+- journeys: a journey id's small integer `code` (INTEGER PRIMARY KEY, the
+  id UNIQUE), given at its first instance, so instance keys carry an
+  integer rather than the id's text.
+- instance_rows: PRIMARY KEY (journey code, profile, entry), the engine's
+  lookups ("this profile's latest entry", "its active instance"); the entry
+  history (entries so far, the last one's time) is read from here, so
+  pruning keeps each profile's latest instance. Beside the key only what SQL
+  filters on: seq, version, ended_at (NULL while active, so a new active
+  row binds six values); everything else is one `body` BLOB (instances.py:
+  entry, step, wake and end fields as varints, the canonical JSON of what
+  is not a field, then the packed step history), which most instances of
+  a chunk share byte for byte. No index beside the key: "every active
+  instance of a journey" (its end, `jo stop`) is a scan of the key's
+  prefix, and every further index is one more B-tree write per entering
+  profile (bench_store.py: a wake index per instance made 1M entries 2.2x
+  the floor, against 1.2x without). The view `instances` (journey id,
+  profile, entry, seq, version, ended_at) is what versions.py counts.
+- wakeups: one row per commit and (wake time, kind) holding the instances
+  it parked there (JSON groups [journey code, entry, [profile, ...]]),
+  indexed by wake time: a parked instance costs no index entry of its own.
+  A member is due only while its own row still has that wake time and kind
+  and is active, so moving or ending an instance writes nothing here; a row
+  a read finds without a due member is deleted by the next commit.
 - outbox: `seq` is the export/ack cursor (AUTOINCREMENT: never reused, even
   after the newest row is pruned); UNIQUE key makes creating a message twice
   impossible (INSERT ... ON CONFLICT DO NOTHING in the chunk's transaction);
@@ -88,25 +102,30 @@ MIGRATIONS: list[list[str]] = [
             PRIMARY KEY (id, version, code),
             FOREIGN KEY (id, version) REFERENCES versions (id, version)
         ) WITHOUT ROWID""",
-        """CREATE TABLE instances (
-            journey TEXT NOT NULL,
+        """CREATE TABLE journeys (
+            code INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE
+        )""",
+        """CREATE TABLE instance_rows (
+            journey INTEGER NOT NULL,
             profile TEXT NOT NULL,
             entry INTEGER NOT NULL,
-            version INTEGER NOT NULL,
             seq INTEGER NOT NULL,
-            entered_at INTEGER NOT NULL,
-            step INTEGER,
-            reached_at INTEGER,
-            wake_at INTEGER,
-            wake_kind INTEGER,
-            token INTEGER NOT NULL DEFAULT 0,
+            version INTEGER NOT NULL,
+            body BLOB NOT NULL,
             ended_at INTEGER,
-            end_code INTEGER,
-            history BLOB NOT NULL DEFAULT x'',
-            state TEXT,
             PRIMARY KEY (journey, profile, entry)
         ) WITHOUT ROWID""",
-        "CREATE INDEX instances_due ON instances (wake_at, seq) WHERE wake_at IS NOT NULL AND ended_at IS NULL",
+        """CREATE VIEW instances AS
+            SELECT j.id AS journey, i.profile, i.entry, i.seq, i.version, i.ended_at
+            FROM instance_rows i JOIN journeys j ON j.code = i.journey""",
+        """CREATE TABLE wakeups (
+            id INTEGER PRIMARY KEY,
+            wake_at INTEGER NOT NULL,
+            kind INTEGER NOT NULL,
+            members TEXT NOT NULL
+        )""",
+        "CREATE INDEX wakeups_at ON wakeups (wake_at)",
         """CREATE TABLE outbox (
             seq INTEGER PRIMARY KEY AUTOINCREMENT,
             key TEXT NOT NULL UNIQUE,

@@ -1,12 +1,17 @@
 """The engine's state port (engine/ports.py `StateStore`) over the SQLite store: the only SQL for it.
 
 Each `commit` is one `BEGIN IMMEDIATE` transaction, so a crash keeps a unit
-of work whole or not at all. An instance is one `instances` row, its step
-events packed into `history` (instances.py); what is not a column (the
-event payload, action responses, the keys of messages sent) is one
-canonical JSON object in `state`. Values that JSON does not carry (dates,
-times, durations: expressions compute them) are tagged objects
-`{"$t": kind, "v": text}`, so a value read back equals the one written.
+of work whole or not at all. An instance is one `instance_rows` row: its key,
+seq, version and ended_at as columns, the rest one `body` (instances.py):
+its fields, its step events packed, and what is not a field (the event
+payload, action responses, the keys of messages sent) as one canonical JSON
+object. Values that JSON does not carry (dates, times, durations:
+expressions compute them) are tagged objects `{"$t": kind, "v": text}`, so
+a value read back equals the one written. The instances a commit starts
+alike (same steps taken, same fields) share one body built once, so a row
+costs a short tuple; the ones it parks are listed in one `wakeups` row per
+wake time and kind, and a wake-up read keeps those whose own row still says
+so (migrations.py).
 
 Times are whole epoch seconds, as everywhere in the store: a time with a
 fraction of a second is refused (`ports.whole_seconds`), never rounded. The
@@ -23,13 +28,24 @@ from typing import Any
 
 from jo_cli.data.events import Event
 from jo_cli.engine.ports import Changes, EntryState, Instance, QueuedEvent, WakeKind, whole_seconds
-from jo_cli.store.instances import WAKE_KINDS, Names, StepRecord, decode_history, encode_history, last_time
+from jo_cli.store.instances import (
+    WAKE_KINDS,
+    Names,
+    StepRecord,
+    add_wakeups,
+    decode_body,
+    decode_history,
+    encode_body,
+    encode_history,
+    insert_instances,
+    journey_code,
+    last_time,
+)
 from jo_cli.store.sqlite import SqliteStore
 from jo_cli.store.versions import canonical_json, instant, seconds
 
 _CHUNK = 500  # parameters per `IN (...)` list
-_COLUMNS = "journey, profile, entry, version, seq, entered_at, step, reached_at, wake_at, wake_kind, ended_at, " \
-           "end_code, state"
+_COLUMNS = "journey, profile, entry, version, seq, body"
 _WAKE_CODES = {kind: code for code, kind in enumerate(WAKE_KINDS)}
 NO_JOURNEY = ""  # event_results.journey of an event no journey listens to
 SNAPSHOT = ""  # audience_members.profile of the row saying a snapshot exists (an identity is never empty)
@@ -43,6 +59,9 @@ class SqliteStateStore:
         self.store = store
         self._names: dict[tuple[str, int], Names] = {}
         self._seq: int | None = None
+        self._codes: dict[str, int] = {}  # journey id -> its code (journeys), once committed
+        self._ids: dict[int, str] = {}
+        self._stale: set[int] = set()  # wakeups buckets a read found without a live member: deleted at commit
 
     def names(self, journey: str, version: int | None) -> Names:
         """A published version's step and outcome codes (version_names)."""
@@ -53,6 +72,21 @@ class SqliteStateStore:
             names = self._names[journey, version] = Names.of(self.store, journey, version)
         return names
 
+    def _code(self, journey: str) -> int | None:
+        code = self._codes.get(journey)
+        if code is None:
+            code = journey_code(self.store, journey)
+            if code is not None:
+                self._codes[journey], self._ids[code] = code, journey
+        return code
+
+    def _journey(self, code: int) -> str:
+        journey = self._ids.get(code)
+        if journey is None:
+            self._ids.update(self.store.execute("SELECT code, id FROM journeys"))
+            journey = self._ids[code]
+        return journey
+
     # ------------------------------------------------------------ reads
 
     def changes(self) -> Changes:
@@ -60,35 +94,80 @@ class SqliteStateStore:
 
     def new_seq(self) -> int:
         if self._seq is None:
-            row = self.store.one("SELECT coalesce(max(seq), 0) FROM instances")
+            row = self.store.one("SELECT coalesce(max(seq), 0) FROM instance_rows")
             self._seq = int(row[0]) if row else 0
         self._seq += 1
         return self._seq
 
     def entry_states(self, journey: str, profiles: Sequence[str]) -> dict[str, EntryState]:
         states: dict[str, EntryState] = {}
+        code = self._code(journey)
+        if code is None:
+            return states
         for chunk in _chunks(profiles):
             marks = ", ".join("?" * len(chunk))
             # Rows by entry: each profile's latest comes last (pruning keeps it).
-            for row in self.store.execute(f"SELECT {_COLUMNS} FROM instances WHERE journey = ? AND profile IN "
-                                          f"({marks}) ORDER BY profile, entry", (journey, *chunk)):
-                active = self._instance(row) if row[10] is None else None
-                states[row[1]] = (row[2], _time(row[5]), active)
+            for row in self.store.execute(f"SELECT {_COLUMNS} FROM instance_rows WHERE journey = ? AND profile IN "
+                                          f"({marks}) ORDER BY profile, entry", (code, *chunk)):
+                instance = self._instance(row)
+                states[instance.profile] = (instance.entry, instance.entered_at,
+                                            instance if instance.end is None else None)
         return states
 
     def active_in(self, journey: str) -> list[Instance]:
-        return [self._instance(row) for row in self.store.execute(
-            f"SELECT {_COLUMNS} FROM instances WHERE journey = ? AND ended_at IS NULL ORDER BY seq", (journey,))]
+        code = self._code(journey)
+        if code is None:
+            return []
+        found = (self._instance(row) for row in self.store.execute(
+            f"SELECT {_COLUMNS} FROM instance_rows WHERE journey = ? AND ended_at IS NULL ORDER BY seq", (code,)))
+        return [instance for instance in found if instance.end is None]
 
     def next_wake(self) -> dt.datetime | None:
-        row = self.store.one("SELECT min(wake_at) FROM instances WHERE wake_at IS NOT NULL AND ended_at IS NULL")
-        return instant(row[0]) if row else None
+        for bucket, at, kind, members in self.store.execute(
+                "SELECT id, wake_at, kind, members FROM wakeups ORDER BY wake_at, id").fetchall():
+            if bucket not in self._stale:
+                if self._due(at, kind, json.loads(members), first=True):
+                    return instant(at)
+                self._stale.add(bucket)
+        return None
 
     def wakeups(self, at: dt.datetime, kinds: tuple[WakeKind, ...]) -> list[Instance]:
         codes = ", ".join(str(_WAKE_CODES[kind]) for kind in kinds)
-        return [self._instance(row) for row in self.store.execute(
-            f"SELECT {_COLUMNS} FROM instances WHERE wake_at IS NOT NULL AND ended_at IS NULL AND wake_at <= ? "
-            f"AND wake_kind IN ({codes}) ORDER BY wake_at, seq", (seconds(at),))]
+        found: dict[int, Instance] = {}
+        for bucket, when, kind, members in self.store.execute(
+                f"SELECT id, wake_at, kind, members FROM wakeups WHERE wake_at <= ? AND kind IN ({codes}) "
+                "ORDER BY wake_at, id", (seconds(at),)).fetchall():
+            if bucket in self._stale:
+                continue
+            due = self._due(when, kind, json.loads(members))
+            if not due:
+                self._stale.add(bucket)
+            for instance in due:
+                found.setdefault(instance.seq, instance)
+        return sorted(found.values(), key=lambda i: (i.wake_at, i.seq))
+
+    def _due(self, at: int, kind: int, members: list[list[Any]], *, first: bool = False) -> list[Instance]:
+        """The members of a wake-up bucket still parked there (their own row has its time and kind)."""
+        wanted: dict[int, dict[str, set[int]]] = {}
+        for code, entry, profiles in members:
+            of = wanted.setdefault(code, {})
+            for profile in profiles:
+                of.setdefault(profile, set()).add(entry)
+        due: list[Instance] = []
+        wake, wake_kind = instant(at), WAKE_KINDS[kind]
+        for code, entries in wanted.items():
+            for chunk in _chunks(list(entries)):
+                for row in self.store.execute(
+                        f"SELECT {_COLUMNS} FROM instance_rows WHERE journey = ? AND profile IN "
+                        f"({', '.join('?' * len(chunk))}) AND ended_at IS NULL", (code, *chunk)):
+                    if row[2] not in entries[row[1]]:
+                        continue
+                    instance = self._instance(row)
+                    if instance.end is None and instance.wake_at == wake and instance.wake_kind == wake_kind:
+                        due.append(instance)
+                if first and due:
+                    return due
+        return due
 
     def overlays(self, profiles: Sequence[str]) -> dict[str, Mapping[str, tuple[Any, Any]]]:
         found: dict[str, dict[str, tuple[Any, Any]]] = {}
@@ -134,10 +213,11 @@ class SqliteStateStore:
                     "ORDER BY at, seq", (seconds(at),))]
 
     def _instance(self, row: Sequence[Any]) -> Instance:
-        (journey, profile, entry, version, seq, entered_at, step, reached_at, wake_at, wake_kind, ended_at, end,
-         state) = row
+        code, profile, entry, version, seq, body = row
+        journey = self._journey(code)
         names = self.names(journey, version)
-        kept = loads(state) if state is not None else {}
+        entered_at, step, reached_at, wake_at, wake_kind, ended_at, end, state, _ = decode_body(bytes(body))
+        kept = loads(state.decode()) if state else {}
         instance = Instance(seq=seq, journey=journey, version=version, profile=profile, entry=entry,
                             entered_at=_time(entered_at), event=kept.get("event"))
         instance.step = None if step is None else names.names[step]
@@ -152,11 +232,14 @@ class SqliteStateStore:
 
     def histories(self, journey: str) -> Iterator[tuple[str, int, list[StepRecord]]]:
         """(profile, entry, step events) of every instance of a journey id, in key order."""
-        for profile, entry, version, entered_at, history in self.store.execute(
-                "SELECT profile, entry, version, entered_at, history FROM instances WHERE journey = ? "
-                "ORDER BY profile, entry", (journey,)):
-            yield profile, entry, list(decode_history(bytes(history), self.names(journey, version),
-                                                      _time(entered_at)))
+        code = self._code(journey)
+        if code is None:
+            return
+        for profile, entry, version, body in self.store.execute(
+                "SELECT profile, entry, version, body FROM instance_rows WHERE journey = ? ORDER BY profile, entry",
+                (code,)):
+            entered_at, *_, history = decode_body(bytes(body))
+            yield profile, entry, list(decode_history(history, self.names(journey, version), _time(entered_at)))
 
     # ------------------------------------------------------------ writes
 
@@ -174,8 +257,11 @@ class SqliteStateStore:
 
     def commit(self, changes: Changes) -> None:
         histories = self._histories(changes)
+        codes: dict[str, int] = {}
         with self.store.write() as store:
-            self._write_instances(store, changes, histories)
+            self._write_instances(store, changes, histories, codes)
+            if self._stale:
+                store.executemany("DELETE FROM wakeups WHERE id = ?", ((bucket,) for bucket in self._stale))
             store.executemany(
                 "INSERT INTO discards (journey, version, reason, count) VALUES (?, ?, ?, 1) "
                 "ON CONFLICT (journey, version, reason) DO UPDATE SET count = count + 1",
@@ -201,48 +287,115 @@ class SqliteStateStore:
                 "INSERT INTO event_results (seq, journey, result, reason) VALUES (?, ?, ?, ?)",
                 ((r.event, r.journey or NO_JOURNEY, r.result, r.reason) for r in changes.event_results))
             store.executemany("UPDATE events SET done = 1 WHERE seq = ?", ((seq,) for seq in changes.events_done))
+        self._stale.clear()
+        for journey, code in codes.items():
+            self._codes[journey], self._ids[code] = code, journey
 
-    def _histories(self, changes: Changes) -> dict[int, list[StepRecord]]:
-        """The step events of this unit, by instance seq, in the order taken."""
-        records: dict[int, list[StepRecord]] = {}
+    def _histories(self, changes: Changes) -> dict[int, tuple[StepRecord, ...]]:
+        """The step events of this unit, by instance seq, in the order taken: instances that took the same
+        steps share one tuple (a wave's instances mostly do), so their history is packed once."""
+        records: dict[int, tuple[StepRecord, ...]] = {}
+        shared: dict[tuple[int, int], tuple[StepRecord, ...]] = {}
+        nothing: tuple[StepRecord, ...] = ()
         for _, _, at, _, groups in changes.steps:
             whole_seconds(at)
             for step, outcome, detail, exited, instances in groups:
                 record = StepRecord(step, outcome, at, detail, exited)
+                last: tuple[StepRecord, ...] | None = None
+                then = nothing
                 for instance in instances:
-                    records.setdefault(instance.seq, []).append(record)
+                    before = records.get(instance.seq, nothing)
+                    if before is not last:
+                        key = (id(before), id(record))
+                        then = shared.get(key) or shared.setdefault(key, (*before, record))
+                        last = before
+                    records[instance.seq] = then
         return records
 
-    def _write_instances(self, store: SqliteStore, changes: Changes, histories: Mapping[int, list[StepRecord]]) -> None:
+    def _write_instances(self, store: SqliteStore, changes: Changes, histories: Mapping[int, tuple[StepRecord, ...]],
+                         codes: dict[str, int]) -> None:
+        """New instances as rows in key order (the body of those alike built once), moved ones rewritten with
+        their history appended; each parked one a member of its commit's bucket in `wakeups`."""
         new: list[tuple[Any, ...]] = []
+        ended: list[tuple[Any, ...]] = []
         moved: list[tuple[Any, ...]] = []
+        # Of the instances alike (same history tuple, fields, entry): one body, and the profiles parked together.
+        alike: dict[tuple[Any, ...], tuple[bytes, list[str] | None]] = {}
+        wakeups: dict[tuple[int, int], list[list[Any]]] = {}
+        started = changes.started
+        nothing: tuple[StepRecord, ...] = ()
         for seq, instance in changes.instances.items():
-            for at in (instance.entered_at, instance.reached_at, instance.wake_at, instance.ended_at):
-                whole_seconds(at)
-            names = self.names(instance.journey, instance.version)
-            columns = (None if instance.step is None else names.code(instance.step), _seconds(instance.reached_at),
-                       _seconds(instance.wake_at),
-                       None if instance.wake_kind is None else _WAKE_CODES[instance.wake_kind],
-                       _seconds(instance.ended_at), None if instance.end is None else names.code(instance.end),
-                       _state(instance))
-            key = (instance.journey, instance.profile, instance.entry)
-            records = histories.get(seq, ())
-            if seq in changes.started:
-                history = encode_history(records, names, instance.entered_at)
-                new.append((*key, instance.version, seq, seconds(instance.entered_at), *columns, history))
+            journey = instance.journey
+            code = self._codes.get(journey) or codes.get(journey)
+            if code is None:
+                code = codes[journey] = journey_code(store, journey, create=True) or 0
+            records = histories.get(seq, nothing)
+            profile, entry = instance.profile, instance.entry
+            if seq in started and instance.event is None and not instance.actions and not instance.messages:
+                key = (id(records), journey, entry, instance.version, instance.entered_at, instance.step,
+                       instance.reached_at, instance.wake_at, instance.wake_kind, instance.ended_at, instance.end)
+                found = alike.get(key)
+                if found is None:
+                    body = self._body(instance, encode_history(records, self.names(journey, instance.version),
+                                                               instance.entered_at))
+                    found = alike[key] = (body, self._bucket(wakeups, instance, code))
+                body, parked = found
+                if parked is not None:
+                    parked.append(profile)
+                if instance.end is None:
+                    new.append((code, profile, entry, seq, instance.version, body))
+                else:
+                    ended.append((code, profile, entry, seq, instance.version, body, _ended(instance)))
+                continue
+            if seq in started:
+                body = self._body(instance, encode_history(records, self.names(journey, instance.version),
+                                                           instance.entered_at))
+                row = (code, profile, entry, seq, instance.version, body)
+                (new.append(row) if instance.end is None else ended.append((*row, _ended(instance))))
             else:
-                old = self.store.one("SELECT history FROM instances WHERE journey = ? AND profile = ? AND entry = ?",
-                                     key)
-                previous = bytes(old[0]) if old else b""
-                since = last_time(previous, names, instance.entered_at)
-                moved.append((*columns, previous + encode_history(records, names, since), *key))
-        new.sort(key=lambda row: row[:3])  # in key order (reference/perf.md §4b)
-        store.executemany(
-            "INSERT INTO instances (journey, profile, entry, version, seq, entered_at, step, reached_at, wake_at, "
-            "wake_kind, ended_at, end_code, state, history) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", new)
-        store.executemany(
-            "UPDATE instances SET step = ?, reached_at = ?, wake_at = ?, wake_kind = ?, ended_at = ?, end_code = ?, "
-            "state = ?, history = ? WHERE journey = ? AND profile = ? AND entry = ?", moved)
+                moved.append(self._moved(store, code, instance, records))
+            parked = self._bucket(wakeups, instance, code)
+            if parked is not None:
+                parked.append(profile)
+        # In key order (reference/perf.md §4b); rows never tie on their key, so the tuples sort without a key.
+        new.sort()
+        ended.sort()
+        insert_instances(store, new, ended, {})
+        store.executemany("UPDATE instance_rows SET body = ?, ended_at = ? WHERE journey = ? AND profile = ? AND "
+                          "entry = ?", moved)
+        add_wakeups(store, wakeups)
+
+    @staticmethod
+    def _bucket(wakeups: dict[tuple[int, int], list[list[Any]]], instance: Instance, code: int) -> list[str] | None:
+        """The profiles list of the group [journey code, entry, profiles] in the commit's wake-up bucket of a
+        parked instance (None when it is not parked)."""
+        if instance.end is not None or instance.wake_at is None or instance.wake_kind is None:
+            return None
+        profiles: list[str] = []
+        wakeups.setdefault((seconds(instance.wake_at), _WAKE_CODES[instance.wake_kind]), []).append(
+            [code, instance.entry, profiles])
+        return profiles
+
+    def _body(self, instance: Instance, history: bytes) -> bytes:
+        for at in (instance.entered_at, instance.reached_at, instance.wake_at, instance.ended_at):
+            whole_seconds(at)
+        names = self.names(instance.journey, instance.version)
+        state = _state(instance)
+        return encode_body(seconds(instance.entered_at), None if instance.step is None else names.code(instance.step),
+                           _seconds(instance.reached_at), _seconds(instance.wake_at),
+                           None if instance.wake_kind is None else _WAKE_CODES[instance.wake_kind],
+                           _seconds(instance.ended_at), None if instance.end is None else names.code(instance.end),
+                           b"" if state is None else state.encode(), history)
+
+    def _moved(self, store: SqliteStore, code: int, instance: Instance,
+               records: Sequence[StepRecord]) -> tuple[Any, ...]:
+        names = self.names(instance.journey, instance.version)
+        key = (code, instance.profile, instance.entry)
+        old = store.one("SELECT body FROM instance_rows WHERE journey = ? AND profile = ? AND entry = ?", key)
+        previous = decode_body(bytes(old[0]))[8] if old else b""
+        since = last_time(previous, names, instance.entered_at)
+        body = self._body(instance, previous + encode_history(records, names, since))
+        return (body, None if instance.end is None else _ended(instance), *key)
 
 
 def discard_counts(store: SqliteStore) -> dict[tuple[str, int, str], int]:
@@ -296,6 +449,11 @@ def _state(instance: Instance) -> str | None:
     if instance.messages:
         kept["messages"] = instance.messages
     return dumps(kept) if kept else None
+
+
+def _ended(instance: Instance) -> int:
+    """instance_rows.ended_at of an ended instance (its entry time if it has no end time)."""
+    return seconds(instance.ended_at or instance.entered_at)
 
 
 def _seconds(at: dt.datetime | None) -> int | None:

@@ -25,8 +25,8 @@ def test_a_new_store_is_created_whole_with_wal_and_its_version(tmp_path: Path) -
         assert store.one("PRAGMA application_id") == (APPLICATION_ID,)
         assert store.one("PRAGMA user_version") == (SCHEMA_VERSION,)
         tables = {row[0] for row in store.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        assert {"versions", "instances", "outbox", "fires", "events", "overlay", "sends", "action_calls",
-                "runs", "audience_members", "frozen_files", "version_files"} <= tables
+        assert {"versions", "journeys", "instance_rows", "wakeups", "outbox", "fires", "events", "overlay", "sends",
+                "action_calls", "runs", "audience_members", "frozen_files", "version_files"} <= tables
     assert not [p for p in path.parent.iterdir() if p.name.endswith(".new")]  # no temporary file left
 
 
