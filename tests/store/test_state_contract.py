@@ -330,3 +330,25 @@ def test_an_engine_decides_the_same_over_sqlite_across_reopened_passes(tmp_path:
         everyone = [f"p{n:03}" for n in range(PEOPLE)]
         assert state.overlays(everyone) == memory.overlays(everyone) != {}
         assert discard_counts(store) == {}
+
+
+def test_a_wakeup_bucket_lists_an_instance_while_its_own_row_says_so(tmp_path: Path) -> None:
+    """Moving an instance writes nothing in `wakeups`: a member is due only while its row keeps that wake time
+    and kind; parked there again, it is due once; a bucket found without a due member goes at the next commit."""
+    sqlite = sqlite_state(tmp_path / "store.db")
+    hour = dt.timedelta(hours=1)
+    first, second = started(sqlite, "p1"), started(sqlite, "p2")
+    commit(sqlite, park(first, "a", T0 + hour, "wake"), park(second, "a", T0 + hour, "wake"))
+    commit(sqlite, saves=(park(first, "b", T0 + 2 * hour, "wake"),))
+    assert [i.profile for i in sqlite.wakeups(T0 + hour, EARLY_WAKES)] == ["p2"]
+    commit(sqlite, saves=(park(first, "a", T0 + hour, "wake"),))  # back in the first bucket's time, a new bucket
+    assert [i.profile for i in sqlite.wakeups(T0 + 2 * hour, EARLY_WAKES)] == ["p1", "p2"]
+    for instance in (first, second):
+        instance.wake_at = instance.wake_kind = None
+        instance.end, instance.ended_at = "end", T0 + hour
+    commit(sqlite, saves=(first, second))
+    assert sqlite.next_wake() is None and sqlite.wakeups(T0 + 3 * hour, EARLY_WAKES) == []
+    assert sqlite.store.one("SELECT count(*) FROM wakeups") == (2,)  # the one at 2 hours went with that commit
+    commit(sqlite, counters={"c": 1})
+    assert sqlite.store.one("SELECT count(*) FROM wakeups") == (0,)
+    sqlite.store.close()
