@@ -76,6 +76,7 @@ class Engine:
         self._row = ports.profiles.get
         self._overlays = ports.store.overlays
         self._zone = ports.profiles.zone
+        self._new_seq = ports.store.new_seq
 
     # ------------------------------------------------------------ the timeline
 
@@ -159,6 +160,18 @@ class Engine:
         still holds the value it had when the overlay was written (§6.4)."""
         return self._view(identity, self._overlays((identity,)).get(identity))
 
+    def views(self, identities: Iterable[str]) -> Iterator[tuple[str, dict[str, Any] | None]]:
+        """`view` of each profile, in order, the overlays read a chunk at a time (an audience's read)."""
+        view = self._view
+        for chunk in _chunks(identities, READ_CHUNK):
+            overlays = self._overlays(chunk)
+            if overlays:
+                for identity in chunk:
+                    yield identity, view(identity, overlays.get(identity))
+            else:  # the common case: no update-profile step wrote to these
+                for identity in chunk:
+                    yield identity, view(identity, None)
+
     def _view(self, identity: str, stored: _Overlay | None) -> dict[str, Any] | None:
         """`view` with the overlay the store holds already read (`stored`); this unit's writes go over it."""
         row = self._row(identity)
@@ -190,15 +203,16 @@ class Engine:
     # ------------------------------------------------------------ entries (§6.2)
 
     def enter(self, journey: Journey, identity: str, at: dt.datetime, event: dict[str, Any] | None,
-              stored: EntryState | None, overlay: _Overlay | None) -> Instance | None:
+              stored: EntryState | None, overlay: _Overlay | None, *, in_window: bool) -> Instance | None:
         """Apply the entry rules in order to the profile's entry state (`stored`: the store's, this unit's
-        changes go over it); the new instance, or None with the discard recorded."""
+        changes go over it; `in_window`: the journey's at `at`); the new instance, or None with the discard
+        recorded."""
         state = self.changes.entry_state(journey.id, identity) or stored
         reason = None
         data = self._view(identity, overlay)
         if data is None:
             reason = "unknown_profile"
-        elif not journey.in_window(at):
+        elif not in_window:
             reason = "outside_window"
         elif state is not None and state[2] is not None:
             reason = "already_in_journey"
@@ -209,7 +223,7 @@ class Engine:
         if reason is not None:
             self.changes.discards.append(Discard(journey.id, journey.version, identity, reason, at))
             return None
-        instance = Instance(seq=self.ports.store.new_seq(), journey=journey.id, version=journey.version,
+        instance = Instance(seq=self._new_seq(), journey=journey.id, version=journey.version,
                             profile=identity, entry=(state[0] if state else 0) + 1, entered_at=at, event=event)
         self.changes.start(instance)
         instance.data = data
@@ -220,12 +234,13 @@ class Engine:
                   event: dict[str, Any] | None = None) -> Wave:
         """A wave of the profiles that pass the entry rules, their states read a chunk at a time."""
         wave = Wave(self, journey, at)
-        store, first = self.ports.store, journey.entry.next
+        store, first, in_window = self.ports.store, journey.entry.next, journey.in_window(at)
         for chunk in _chunks(identities, READ_CHUNK):
             states = store.entry_states(journey.id, chunk)
             overlays = self._overlays(chunk)
             for identity in chunk:
-                instance = self.enter(journey, identity, at, event, states.get(identity), overlays.get(identity))
+                instance = self.enter(journey, identity, at, event, states.get(identity), overlays.get(identity),
+                                      in_window=in_window)
                 if instance is not None:
                     wave.add(first, instance)
         return wave

@@ -12,7 +12,7 @@ import datetime as dt
 import heapq
 import itertools
 import operator
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -354,6 +354,8 @@ class MemoryProfiles:
     def __init__(self, rows: Mapping[str, dict[str, Any]], zones: Mapping[str, ZoneInfo] | None = None, *,
                  zone_field: str | None = None) -> None:
         self.rows = dict(rows)
+        # The dict's own `get`, not a method around it: the hot path of every entry, wake-up and audience read.
+        self.get: Callable[[str], dict[str, Any] | None] = self.rows.get
         self.zones = dict(zones or {})
         self.zone_field = zone_field
         self._named: dict[Any, ZoneInfo | None] = {}  # zone name -> zone (None: invalid)
@@ -386,9 +388,6 @@ class MemoryProfiles:
         profiles.invalid_zones, profiles.invalid_zone_rows = invalid_count, invalid
         return profiles
 
-    def get(self, identity: str) -> dict[str, Any] | None:
-        return self.rows.get(identity)
-
     def identities(self) -> Iterable[str]:
         return self.rows.keys()
 
@@ -399,7 +398,10 @@ class MemoryProfiles:
         name = row.get(self.zone_field) if row is not None else None
         if name is None:
             return None
-        return self._named_zone(name)
+        try:  # every row's zone name was loaded as it was read (the hot path of every entry and wake-up)
+            return self._named[name]
+        except KeyError:
+            return self._named_zone(name)
 
     def _named_zone(self, name: Any) -> ZoneInfo | None:
         """The zone a row's zone field names (None: no such zone), each name loaded once."""
@@ -411,15 +413,16 @@ class MemoryProfiles:
 class Audiences:
     """Audiences by name: a compiled `where` over one profile, or an uploaded list of identities.
 
-    `view` reads a profile as the engine sees it (the source with the update-profile overlay).
-    A `where` is evaluated in the profile's zone, else `zone`.
+    `views` reads profiles as the engine sees them (the source with the update-profile overlay), in order,
+    as (identity, profile) pairs. A `where` is evaluated in the profile's zone, else `zone`.
     """
 
     def __init__(self, definitions: Mapping[str, Compiled | frozenset[str]], *, profiles: Any,
-                 view: Callable[[str], dict[str, Any] | None], zone: ZoneInfo) -> None:
+                 views: Callable[[Iterable[str]], Iterable[tuple[str, dict[str, Any] | None]]],
+                 zone: ZoneInfo) -> None:
         self.definitions = dict(definitions)
         self.profiles = profiles
-        self.view = view
+        self.views = views
         self.zone = zone
         self._evaluating: set[tuple[str, str]] = set()
 
@@ -430,10 +433,9 @@ class Audiences:
             return [identity for identity in identities if identity in definition]
         # One context for the whole read, pointed at each profile in turn (the common case: no recursion).
         context = _MemberContext(self, at)
-        zone_of, view, default = self.profiles.zone, self.view, self.zone
+        zone_of, default = self.profiles.zone, self.zone
         members: list[str] = []
-        for identity in identities:  # (an audience reading itself is cut by `contains` one level down)
-            profile = view(identity)
+        for identity, profile in self.views(identities):  # (an audience reading itself: cut by `contains`)
             if profile is None:
                 continue
             context.identity, context.profile = identity, profile
@@ -597,9 +599,14 @@ def memory_engine(journeys: Sequence[Journey], *, profiles: MemoryProfiles,
 
     Unnamed ports take the dry-run's answers: send everything, collect messages, call no action, record jumps.
     """
-    book = Audiences(audiences, profiles=profiles, view=profiles.get, zone=zone)
+    book = Audiences(audiences, profiles=profiles, views=_source_views(profiles), zone=zone)
     engine = Engine(journeys, Ports(store=store, profiles=profiles, audiences=book, policy=policy or SendAll(),
                                     delivery=delivery or Collected(), actions=actions or DryRunActions(),
                                     jumps=jumps or RecordedJumps(), clock=clock, fires=fires))
-    book.view = engine.view  # the engine exists only now: until here nothing reads an audience
+    book.views = engine.views  # the engine exists only now: until here nothing reads an audience
     return engine
+
+
+def _source_views(profiles: MemoryProfiles) -> Callable[[Iterable[str]], Iterator[tuple[str, Any]]]:
+    """Profiles as the source holds them (no overlay)."""
+    return lambda identities: ((identity, profiles.get(identity)) for identity in identities)
