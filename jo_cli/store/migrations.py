@@ -140,7 +140,7 @@ MIGRATIONS: list[list[str]] = [
             message TEXT NOT NULL,
             created_at INTEGER NOT NULL,
             status TEXT NOT NULL DEFAULT 'pending'
-                CHECK (status IN ('pending', 'sent', 'dead', 'cancelled', 'exported')),
+                CHECK (status IN ('pending', 'sent', 'failed', 'dead', 'cancelled')),
             attempts INTEGER NOT NULL DEFAULT 0,
             next_attempt_at INTEGER,
             last_error TEXT,
