@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from jo_cli import durations, schedule
+from jo_cli.assembly import TemplateRender, fire_time, message_policy, shape_message
 from jo_cli.data.csv_reader import Reject, count_rejects, invalid_zone
 from jo_cli.data.events import Event, EventCounts, counted
+from jo_cli.engine.files import WorkingTree
 from jo_cli.engine.memory import (
     FixedClock,
     MemoryProfiles,
@@ -28,7 +30,7 @@ from jo_cli.engine.memory import (
     memory_engine,
 )
 from jo_cli.engine.model import Journey
-from jo_cli.engine.policy import Policy, channels_of, rule_sets_of
+from jo_cli.engine.policy import Policy
 from jo_cli.engine.ports import Decision, Instance, MessageRequest, StepEvent, StepGroup
 from jo_cli.engine.project import ProjectInputs
 from jo_cli.engine.tally import JourneyCounts, count_journey, count_reasons
@@ -37,7 +39,6 @@ from jo_cli.expr.runtime import format_datetime
 from jo_cli.report import steps_json
 
 DEFAULT_HORIZON = dt.timedelta(days=91)
-_FIRE_LOOKBACK = dt.timedelta(days=366)
 KEPT_REJECTS = 1000  # rejected rows listed in the output; all are counted
 _NEEDS_STORE = {
     "audience-qualification": "an audience-qualification entry compares membership with the previous evaluation",
@@ -195,17 +196,6 @@ class WatchedPolicy:
         return decision
 
 
-def fire_time(journey: Journey, now: dt.datetime) -> dt.datetime:
-    """An audience entry fires once: at the latest cron time at or before `now`, else at `now` (§7.1)."""
-    plan = journey.entry.schedule
-    if not plan:
-        return now
-    zone = (schedule.load_zone(str(plan["timezone"])) if plan.get("timezone") else None) or journey.zone
-    # A cron time within the year before `now` (a leap-day cron may have none: it fires at `now`).
-    since = max(durations.earlier(now, _FIRE_LOOKBACK), durations.EARLIEST)
-    return schedule.last_fire(str(plan["cron"]), zone, at=now, after=since) or now
-
-
 @dataclass(frozen=True)
 class DryRun:
     journey: Journey
@@ -254,12 +244,14 @@ def dry_run(inputs: ProjectInputs, journey_id: str, options: DryRunOptions, *, w
     if horizon < now:
         raise JoError(f"the horizon {format_datetime(horizon)} is before --now {format_datetime(now)}")
     delivery = ShownMessages(store.shown)
-    renderer = _Renderer(inputs.root, store.shown, render_all=options.render_all)
+    shown = store.shown
+    wanted = None if options.render_all else (lambda request: request.instance.profile in shown)
+    tree = WorkingTree(inputs.root)
+    renderer = TemplateRender(lambda journey_id, version: tree, wanted=wanted)
     counters = MemoryRuleCounters() if options.store is None else _SentFromStore(state.state.store)
-    policy = WatchedPolicy(Policy(channels=channels_of(inputs.index.config),
-                                  rule_sets=rule_sets_of(inputs.index.config), counters=counters,
-                                  project_zone=inputs.zone, zone_of=profiles.zone, render=renderer,
-                                  keep=None if options.render_all else renderer.shows), store.shown)
+    policy = WatchedPolicy(message_policy(inputs.index.config, counters=counters, project_zone=inputs.zone,
+                                          zone_of=profiles.zone, render=renderer, status="would_send", keep=wanted),
+                           store.shown)
     audience_rejects = _AudienceRejects(inputs.audiences_read(journey_id), rejects)
     audiences = inputs.audience_definitions(known=profiles.rows, on_reject=audience_rejects)
     engine = memory_engine([journey], profiles=profiles, audiences=audiences, zone=inputs.zone,
@@ -351,36 +343,6 @@ def _as_typed(path: Path) -> str:
         return path.as_posix()
 
 
-class _Renderer:
-    """The policy's render hook: the shown profiles' messages, or all of them with `render_all`."""
-
-    def __init__(self, root: Path, shown: Mapping[str, int], *, render_all: bool) -> None:
-        from jo_cli.engine.render import Renderer
-
-        self.renderer = Renderer(root)
-        self.shown = shown
-        self.render_all = render_all
-
-    def shows(self, request: MessageRequest) -> bool:
-        return request.instance.profile in self.shown
-
-    def __call__(self, request: MessageRequest, message: dict[str, Any]) -> str | None:
-        instance = request.instance
-        if not self.render_all and instance.profile not in self.shown:
-            return None
-        from jo_cli.engine.render import RenderFailure
-
-        journey = {"id": request.journey, "version": request.version, "step": request.step.id,
-                   "entered_at": instance.entered_at}
-        scope = {"profile": instance.data or {}, "event": instance.event, "journey": journey,
-                 "actions": instance.actions}
-        result = self.renderer.render(request.step.content, channel=request.step.channel, scope=scope)
-        if isinstance(result, RenderFailure):
-            return result.message
-        message.update(result.fields())
-        return None
-
-
 # ---------------------------------------------------------------- the JSON object
 
 
@@ -411,30 +373,12 @@ def _report(journey: Journey, counts: JourneyCounts, store: ShowingStore, delive
         "ended": _nonzero(counts.ended),
         "waiting": _nonzero(counts.waiting),
         "reasons": count_reasons(journey, step_counts=store.step_counts, excluded=policy.render_errors),
-        "messages": [_message(m, policy.queued_at) for m in messages],
+        "messages": [shape_message(m, policy.queued_at) for m in messages],
         "paths": _paths(store, policy.render_error_of),
         "uncovered": [f"{step_id}.{outcome}" for step_id, step_counts in steps.items()
                       for outcome, number in step_counts.get("paths", {}).items() if number == 0],
         "rejected_rows": rejects,
     }
-
-
-_MESSAGE_KEYS = ("key", "kind", "id", "version", "step", "profile", "channel", "to", "subject", "title", "body",
-                 "text", "at", "status")
-
-
-def _message(message: Mapping[str, Any], queued_at: Mapping[str, dt.datetime]) -> dict[str, Any]:
-    """The one message object (§7.5): its keys in order, absent fields omitted; a message quiet hours held
-    has `queued_at` (when it would have been sent) after `at` (when it is handed to delivery)."""
-    shaped = {key: message[key] for key in _MESSAGE_KEYS if key in message}
-    shaped["at"] = format_datetime(message["at"])
-    held = queued_at.get(message["key"])
-    if held is not None:
-        status = shaped.pop("status", None)
-        shaped["queued_at"] = format_datetime(held)
-        if status is not None:
-            shaped["status"] = status
-    return shaped
 
 
 def _paths(store: ShowingStore, render_errors: Mapping[tuple[str, int, str], str]) -> list[dict[str, Any]]:

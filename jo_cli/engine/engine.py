@@ -36,9 +36,11 @@ from jo_cli.engine.model import Journey, Step, field_value
 from jo_cli.engine.ports import (
     EARLY_WAKES,
     LATE_WAKES,
+    AudienceFailure,
     Discard,
     EntryState,
     EventResult,
+    FireRecord,
     Instance,
     Ports,
     QueuedEvent,
@@ -47,6 +49,7 @@ from jo_cli.engine.steps import Wave
 from jo_cli.expr.runtime import EvalContext
 
 _PLACE = operator.attrgetter("journey", "version", "step")
+NO_TAKER = ""  # QueuedEvent.results' key for "no journey listens to it"
 READ_CHUNK = 1000  # profiles per batch read of entry states and overlays
 _Overlay = Mapping[str, tuple[Any, Any]]
 
@@ -55,8 +58,15 @@ class Engine:
     """Runs journeys (several versions per id; the highest given version of an id is live)."""
 
     def __init__(self, journeys: Sequence[Journey], ports: Ports, *,
-                 live: Mapping[str, int | None] | None = None) -> None:
+                 live: Mapping[str, int | None] | None = None, chunk: int | None = None,
+                 hold: frozenset[str] | None = None) -> None:
         self.ports = ports
+        # A pass over some journeys only (`run-batch --only`): events named here (other journeys listen to
+        # them) are offered to these journeys but stay queued for the others; events nobody here listens to
+        # are left alone. None: every journey is here.
+        self.hold = hold
+        self.chunk = chunk  # profiles per unit of work of a fire or a wake-up (None: each whole)
+        self.woken = 0  # wake-ups processed (run-batch's summary)
         self.versions: dict[tuple[str, int | None], Journey] = {(j.id, j.version): j for j in journeys}
         self.live: dict[str, Journey] = {}
         for journey in sorted(journeys, key=lambda j: (j.id, j.version or 0)):
@@ -67,8 +77,8 @@ class Engine:
         self.names: dict[str, frozenset[str]] = {jid: frozenset() for jid in self.ids}
         for journey in journeys:  # every version's: instances of an old one still wait for their events
             self.names[journey.id] |= journey.listens_to
-        self.reached_wait: list[Instance] = []  # instances that reached a wait-event or reaction at the current T
         self._jumps: list[tuple[Journey, str, dict[str, Any], dt.datetime]] = []
+        self._offered: list[int] = []  # the events offered at the current time
         self._fires: dict[str, list[dt.datetime]] = {}
         self._ends: dict[tuple[str, int | None], dt.datetime] = {}
         self.changes = ports.store.changes()
@@ -94,8 +104,9 @@ class Engine:
         self._fires = {j.id: self.ports.fires.due(j, after=last.get(j.id), until=now) for j in audience}
         qualification = qualify and any(j.entry.type == "audience-qualification" for j in self.live.values())
         self._ends = self._window_ends(now)
+        held: dt.datetime | None = None  # with `hold`: events up to here stay queued for another pass
         while True:
-            times = [t for t in (store.next_event_time(), store.next_wake(), *self._ends.values(),
+            times = [t for t in (store.next_event_time(held), store.next_wake(), *self._ends.values(),
                                  *(fires[0] for fires in self._fires.values() if fires)) if t is not None and t <= now]
             if qualification:
                 times.append(now)
@@ -103,6 +114,8 @@ class Engine:
                 return
             at = max(min(times), EARLIEST)
             self._process(at, qualification=qualification and at == now)
+            if self.hold is not None:
+                held = at
             if at == now:
                 qualification = False
 
@@ -113,7 +126,6 @@ class Engine:
                 if journey.end is not None and journey.end <= now}
 
     def _process(self, at: dt.datetime, *, qualification: bool) -> None:
-        self.reached_wait = []
         self._end_windows(at)
         leftovers = self._events(at)
         for journey_id in self.ids:
@@ -131,14 +143,19 @@ class Engine:
             moved |= self._wake(at, LATE_WAKES)
             if not moved:
                 break
-        self._close_events(leftovers)
+        self._close_events()
         self.commit()
 
     def commit(self) -> None:
-        """Hand the changes made since the last commit to the store, as one unit."""
-        if self.changes:
-            self.ports.store.commit(self.changes)
+        """Hand the changes made since the last commit to the store, as one unit (the messages they created
+        with them: the outbox rows), then the messages to delivery."""
+        changes = self.changes
+        if changes:
+            self.ports.store.commit(changes)
             self.changes = self.ports.store.changes()
+            submit = self.ports.delivery.submit
+            for message in changes.messages:
+                submit(message)
 
     # ------------------------------------------------------------ instances
 
@@ -232,7 +249,8 @@ class Engine:
 
     def _entering(self, journey: Journey, identities: Iterable[str], at: dt.datetime,
                   event: dict[str, Any] | None = None) -> Wave:
-        """A wave of the profiles that pass the entry rules, their states read a chunk at a time."""
+        """A wave of the profiles that pass the entry rules, their states read a chunk at a time (`entered`:
+        how many)."""
         wave = Wave(self, journey, at)
         store, first, in_window = self.ports.store, journey.entry.next, journey.in_window(at)
         for chunk in _chunks(identities, READ_CHUNK):
@@ -242,12 +260,16 @@ class Engine:
                 instance = self.enter(journey, identity, at, event, states.get(identity), overlays.get(identity),
                                       in_window=in_window)
                 if instance is not None:
+                    wave.entered += 1
                     wave.add(first, instance)
         return wave
 
     def _enter_all(self, journey: Journey, identities: Iterable[str], at: dt.datetime,
-                   event: dict[str, Any] | None = None) -> None:
-        self._run(self._entering(journey, identities, at, event))
+                   event: dict[str, Any] | None = None) -> int:
+        """Enter the profiles that pass the entry rules and run them; how many entered."""
+        wave = self._entering(journey, identities, at, event)
+        self._run(wave)
+        return wave.entered
 
     def _run(self, wave: Wave) -> None:
         """Run a wave, then the jump entries it made (at the same logical time: first in, first entered)."""
@@ -264,22 +286,50 @@ class Engine:
             self._jumps.append((journey, instance.profile, payload, at))
 
     def _fire(self, journey: Journey, at: dt.datetime) -> None:
-        self.changes.fires.append((journey.id, journey.version, at))
-        if not journey.in_window(at):
+        """One fire of an audience entry, its members entered a chunk at a time (`self.chunk`), each chunk one
+        commit with the fire's progress: a fire cut short by a crash is resumed after the last member it
+        committed (found again in the audience as read at the rerun), never entered twice."""
+        record = self.ports.store.fire_progress(journey.id, at)
+        if record is not None and record.status in ("done", "skipped"):
+            return  # a pass that died after its commit did it (a failed one is tried again)
+        if record is None or record.status != "claimed":
+            record = FireRecord(journey.id, journey.version, at, "claimed")
+        if not journey.in_window(at):  # a fire outside the entry window is skipped (§7.3), not a discard per member
+            self.changes.fires.append(FireRecord(journey.id, journey.version, at, "skipped", "outside_window"))
             self.commit()
-            return  # a fire outside the entry window is skipped (§7.3), not a discard per member
+            return
         assert journey.entry.audience is not None
-        members = self.ports.audiences.members(journey.entry.audience, at)
-        if journey.entry.force_reentrance:
-            for instance in self.active_in(journey.id):
-                self.exit_parked(instance, "forced_reentrance", at)
+        try:
+            members = self.ports.audiences.members(journey.entry.audience, at)
+        except AudienceFailure as failure:  # a bad uploaded audience fails its fire only; a later pass retries
+            self.changes.fires.append(FireRecord(journey.id, journey.version, at, "failed", failure.message))
+            self.commit()
+            return
+        snapshot = None
         if journey.entry.incremental:
             key = f"fire:{journey.id}"
             previous = self.members(key)
-            self.changes.members[key] = frozenset(members)
+            snapshot = frozenset(members)
             if previous is not None:
                 members = [identity for identity in members if identity not in previous]
-        self._enter_all(journey, members, at)
+        start = 0
+        if record.position:
+            start = _resume_at(members, record)
+        elif journey.entry.force_reentrance:
+            for instance in self.active_in(journey.id):
+                self.exit_parked(instance, "forced_reentrance", at)
+        size = self.chunk or max(len(members) - start, 1)
+        for begin in range(start, len(members), size):
+            chunk = members[begin:begin + size]
+            record.entered += self._enter_all(journey, chunk, at)
+            record.position, record.last = begin + len(chunk), chunk[-1]
+            if begin + size < len(members):
+                self.changes.fires.append(FireRecord(**{name: getattr(record, name) for name in _FIRE_FIELDS}))
+                self.commit()
+        record.status = "done"
+        self.changes.fires.append(record)
+        if snapshot is not None:
+            self.changes.members[f"fire:{journey.id}"] = snapshot
         self.commit()
 
     def active_in(self, journey: str) -> list[Instance]:
@@ -334,7 +384,16 @@ class Engine:
     # ------------------------------------------------------------ wake-ups
 
     def _wake(self, at: dt.datetime, kinds: tuple[Any, ...]) -> bool:
+        """The instances due at `at` with one of `kinds`, a chunk at a time (`self.chunk`), each chunk's waves
+        committed: a chunk cut short leaves its instances parked, due again."""
         due = self.ports.store.wakeups(at, kinds)
+        self.woken += len(due)
+        size = self.chunk or max(len(due), 1)
+        for begin in range(0, len(due), size):
+            self._wake_chunk(due[begin:begin + size], at)
+        return bool(due)
+
+    def _wake_chunk(self, due: list[Instance], at: dt.datetime) -> None:
         overlays = self._overlays([instance.profile for instance in due]) if due else {}
         waves: dict[tuple[str, int | None], Wave] = {}
         for (journey_id, version, step_id), group in itertools.groupby(due, key=_PLACE):  # in order, by runs
@@ -361,26 +420,44 @@ class Engine:
             self._run(wave)
             self.commit()  # a wave with its exits and jump entries (the instances of the next: still parked)
         self.commit()
-        return bool(due)
 
     # ------------------------------------------------------------ events
 
     def _events(self, at: dt.datetime) -> list[list[Any]]:
-        """Offer each event at `at` to every journey listening; what no journey took is left over."""
+        """Offer each event at `at` to every journey listening; what no journey took is left over.
+
+        Each event's results commit with what its offers did: `consumed`, or `discarded` with the reason it
+        was left over (provisional: a rematch at step 5 may still consume it). The event is done only when
+        `_close_events` has settled them, so a pass cut short offers it again to the journeys that have no
+        result yet and keeps the others' leftovers.
+        """
         leftovers: list[list[Any]] = []
+        self._offered = []
         for queued in self.ports.store.events_at(at):
             takers = [jid for jid in self.ids if queued.event.name in self.names[jid]]
+            if self.hold is not None and not takers:
+                continue  # another pass's (--only): neither offered nor done here
+            if self.hold is None or queued.event.name not in self.hold:
+                self._offered.append(queued.seq)
+            done = queued.results
             if not takers:
+                if NO_TAKER not in done:
+                    self.changes.event_results.append(EventResult(queued.seq, queued.event.name, None, "discarded",
+                                                                  "no_journey"))
                 leftovers.append([queued, None, "no_journey"])
             for journey_id in takers:
+                if journey_id in done:
+                    if done[journey_id] is not None:
+                        leftovers.append([queued, journey_id, done[journey_id]])
+                    continue
                 reason = self._offer(journey_id, queued, at)
                 if reason is not None:
                     leftovers.append([queued, journey_id, reason])
+                    result = EventResult(queued.seq, queued.event.name, journey_id, "discarded", reason)
                 else:
-                    self.changes.event_results.append(EventResult(queued.seq, queued.event.name, journey_id,
-                                                                  "consumed"))
-            self.changes.events_done.append(queued.seq)
-            self.commit()  # the event is done with what it did, or left over (its results come at `_close_events`)
+                    result = EventResult(queued.seq, queued.event.name, journey_id, "consumed")
+                self.changes.event_results.append(result)
+            self.commit()  # the event's results with what its offers did
         return leftovers
 
     def _offer(self, journey_id: str, queued: QueuedEvent, at: dt.datetime) -> str | None:
@@ -409,7 +486,7 @@ class Engine:
         return None
 
     def _resume_on_event(self, journey_id: str, queued: QueuedEvent, at: dt.datetime,
-                         candidates: set[int] | None = None) -> bool:
+                         reached: dt.datetime | None = None) -> bool:
         """A profile's instance waiting for this event takes it and goes on."""
         event = queued.event
         assert event.profile is not None
@@ -418,7 +495,7 @@ class Engine:
         instance = state[2] if state is not None else None
         if instance is None or instance.step is None or instance.wake_kind not in ("timeout", "expire"):
             return False
-        if candidates is not None and instance.seq not in candidates:
+        if reached is not None and instance.reached_at != reached:
             return False
         journey = self.versions[instance.journey, instance.version]
         step = journey.steps[instance.step]
@@ -449,28 +526,39 @@ class Engine:
         return sent is not None and (key is None or key == sent)
 
     def _rematch(self, leftovers: list[list[Any]], at: dt.datetime) -> bool:
-        """§6.3 step 5: events at T nobody took, against instances that reached a wait at T."""
-        if not self.reached_wait:
-            return False
-        reached = {instance.seq for instance in self.reached_wait}
-        self.reached_wait = []
+        """§6.3 step 5: events at T nobody took, against instances that reached a wait at T (their `reached_at`
+        says so: the store's, so a rerun finds the same ones)."""
         moved = False
         for item in leftovers:
-            queued, journey_id, _ = item
-            if journey_id is None or queued.event.profile is None or item[2] is None:
+            queued, journey_id, reason = item
+            if journey_id is None or queued.event.profile is None or reason is None:
                 continue
-            if self._resume_on_event(journey_id, queued, at, candidates=reached):
+            if self._resume_on_event(journey_id, queued, at, reached=at):
                 item[2] = None
                 self.changes.event_results.append(EventResult(queued.seq, queued.event.name, journey_id, "consumed"))
                 self.commit()
                 moved = True
         return moved
 
-    def _close_events(self, leftovers: list[list[Any]]) -> None:
-        for queued, journey_id, reason in leftovers:
-            if reason is not None:
-                result = EventResult(queued.seq, queued.event.name, journey_id, "discarded", reason)
-                self.changes.event_results.append(result)
+    def _close_events(self) -> None:
+        """The events offered at this time are done: each leftover's discard was written with its offer, and
+        one a rematch consumed was rewritten then."""
+        self.changes.events_done.extend(self._offered)
+        self._offered = []
+
+
+def _resume_at(members: Sequence[str], record: FireRecord) -> int:
+    """Where a fire cut short goes on: after the last member it committed, found in the audience as read now
+    (members may have come or gone since), else at the position it had reached."""
+    if record.position <= len(members) and members[record.position - 1] == record.last:
+        return record.position
+    try:
+        return members.index(record.last or "") + 1
+    except ValueError:
+        return min(record.position, len(members))
+
+
+_FIRE_FIELDS = ("journey", "version", "at", "status", "reason", "position", "last", "entered")
 
 
 def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:

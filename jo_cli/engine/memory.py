@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import copy
+import dataclasses
 import datetime as dt
 import heapq
 import itertools
@@ -30,6 +31,7 @@ from jo_cli.engine.ports import (
     Discard,
     EntryState,
     EventResult,
+    FireRecord,
     Instance,
     MessageRequest,
     Ports,
@@ -70,8 +72,10 @@ class MemoryStore:
         self.steps: list[StepEvent] = []
         self.step_counts: dict[tuple[str, str, str, str | None, bool], int] = {}
         self.discards: list[Discard] = []
-        self.event_results: list[EventResult] = []
-        self.fires: list[tuple[str, dt.datetime]] = []
+        self._results: dict[tuple[int, str], EventResult] = {}  # (event seq, journey or "") -> the latest
+        self._open_results: dict[int, dict[str, str | None]] = {}  # of events not done: journey -> its leftover
+        self.fires: list[tuple[str, dt.datetime]] = []  # fires done or skipped, in the order recorded
+        self._fire_records: dict[tuple[str, dt.datetime], FireRecord] = {}
         self._counters: dict[str, int] = {}
         self._overlays: dict[str, dict[str, tuple[Any, Any]]] = {}
         self._seq = 0
@@ -175,8 +179,17 @@ class MemoryStore:
     def last_fires(self, journeys: Sequence[str]) -> dict[str, dt.datetime]:
         return {journey: self._last_fire[journey] for journey in journeys if journey in self._last_fire}
 
+    def fire_progress(self, journey: str, at: dt.datetime) -> FireRecord | None:
+        record = self._fire_records.get((journey, at))
+        return None if record is None else dataclasses.replace(record)
+
     def members(self, key: str) -> frozenset[str] | None:
         return self._members.get(key)
+
+    @property
+    def event_results(self) -> list[EventResult]:
+        """What each journey did with each event, in the order first recorded (a rematch rewrites one)."""
+        return list(self._results.values())
 
     # ------------------------------------------------------------ commits
 
@@ -191,12 +204,23 @@ class MemoryStore:
         self._counters.update(changes.counters)
         for profile, values in changes.overlays.items():
             self._overlays.setdefault(profile, {}).update(self._deep(values))
-        for journey, _, at in changes.fires:
-            self.fires.append((journey, at))
-            last = self._last_fire.get(journey)
-            self._last_fire[journey] = at if last is None else max(last, at)
+        for record in changes.fires:
+            journey, at = record.journey, record.at
+            self._fire_records[journey, at] = dataclasses.replace(record)
+            if record.status in ("done", "skipped"):
+                self.fires.append((journey, at))
+            # The latest done or skipped, from the records as they are now (one may be written again).
+            recorded = [when for (jid, when), kept in self._fire_records.items()
+                        if jid == journey and kept.status in ("done", "skipped")]
+            if recorded:
+                self._last_fire[journey] = max(recorded)
+            else:
+                self._last_fire.pop(journey, None)
         self._members.update(changes.members)
-        self.event_results.extend(changes.event_results)
+        for result in changes.event_results:
+            self._results[result.event, result.journey or ""] = result
+            self._open_results.setdefault(result.event, {})[result.journey or ""] = \
+                None if result.result == "consumed" else result.reason
         for seq in changes.events_done:
             self._event_done(seq)
 
@@ -261,9 +285,9 @@ class MemoryStore:
             self._first = min(self._first, index)  # an event older than those already done
         return count
 
-    def next_event_time(self) -> dt.datetime | None:
+    def next_event_time(self, after: dt.datetime | None = None) -> dt.datetime | None:
         for at, seq, _ in itertools.islice(self._events, self._first, None):
-            if seq not in self._done:
+            if seq not in self._done and (after is None or at > after):
                 return at
         return None
 
@@ -273,11 +297,17 @@ class MemoryStore:
             if when > at:
                 break
             if seq not in self._done:
-                due.append(queued)
+                due.append(self._with_results(queued))
         return due
+
+    def _with_results(self, queued: QueuedEvent) -> QueuedEvent:
+        """The event with what journeys did with it so far (a pass cut short)."""
+        found = self._open_results.get(queued.seq)
+        return dataclasses.replace(queued, results=dict(found)) if found else queued
 
     def _event_done(self, seq: int) -> None:
         self._done.add(seq)
+        self._open_results.pop(seq, None)
         while self._first < len(self._events) and self._events[self._first][1] in self._done:
             self._first += 1
 
@@ -337,8 +367,8 @@ def _check_seconds(changes: Changes) -> None:
             whole_seconds(at)
     for _, _, at, _, _ in changes.steps:
         whole_seconds(at)
-    for _, _, at in changes.fires:
-        whole_seconds(at)
+    for record in changes.fires:
+        whole_seconds(record.at)
 
 
 KEPT_INVALID_ZONES = 5
@@ -508,7 +538,7 @@ class MemoryRuleCounters:
             return 0
         return sum(1 for at, channel in created if after < at <= until and channel in channels)
 
-    def add(self, profile: str, channel: str, at: dt.datetime) -> None:
+    def add(self, profile: str, channel: str, at: dt.datetime, key: str = "") -> None:
         bisect.insort(self.created.setdefault(profile, []), (at, channel))
 
 

@@ -222,7 +222,7 @@ class Policy:
         if self.keep is not None and not self.keep(request):
             # Nobody will see this message (a dry-run's profiles not shown): it counts, nothing is built.
             if marketing:
-                self.counters.add(instance.profile, step.channel, request.at)
+                self.counters.add(instance.profile, step.channel, request.at, request.key)
             return _SENT
         message: dict[str, Any] = {"key": request.key, "kind": "journey", "id": request.journey,
                                    "version": request.version, "step": step.id, "profile": instance.profile,
@@ -234,5 +234,5 @@ class Policy:
         message["at"] = request.at
         message["status"] = self.status
         if marketing:
-            self.counters.add(instance.profile, step.channel, request.at)
+            self.counters.add(instance.profile, step.channel, request.at, request.key)
         return Decision("sent", message=message)

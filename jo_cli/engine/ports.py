@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,7 @@ WakeKind = Literal["wake", "release", "timeout", "expire"]
 # Wake-ups processed before the events left over at their time, and those after (§6.3's order at one time).
 EARLY_WAKES: tuple[WakeKind, ...] = ("wake", "release")
 LATE_WAKES: tuple[WakeKind, ...] = ("timeout", "expire")
+KINDS_IN_ORDER: tuple[WakeKind, ...] = (*EARLY_WAKES, *LATE_WAKES)
 
 
 _NOTHING: dict[str, Any] = {}  # never written to: see Instance.actions
@@ -125,8 +126,28 @@ class EventResult:
 
 @dataclass(frozen=True, slots=True)
 class QueuedEvent:
+    """An event not yet done. `results`: what journeys did with it already in a pass that was cut short (journey
+    id, "" for no journey -> None when it consumed it, else the reason it was left over): a rerun goes on from
+    there rather than offering it twice."""
+
     seq: int  # push order
     event: Event
+    results: Mapping[str, str | None] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class FireRecord:
+    """A fire's state as a unit of work leaves it (§7.3): `claimed` with the members entered so far (`position`
+    of the audience read, the last one's identity), `done`, `failed` (with why) or `skipped` (with why)."""
+
+    journey: str
+    version: int | None
+    at: dt.datetime  # scheduled for
+    status: Literal["claimed", "done", "failed", "skipped"] = "done"
+    reason: str | None = None
+    position: int = 0
+    last: str | None = None
+    entered: int = 0
 
 
 @dataclass(slots=True)
@@ -157,6 +178,14 @@ class Decision:
     exit: str | None = None
     on_error: bool = False
     message: Mapping[str, Any] | None = None
+
+
+class AudienceFailure(Exception):
+    """An audience that cannot be read (an uploaded list whose file is broken): its fire fails, nothing else."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +240,7 @@ class RuleCounters(Protocol):
     def count(self, profile: str, channels: frozenset[str], *, after: dt.datetime, until: dt.datetime) -> int:
         """Messages of `channels` created for `profile` in (`after`, `until`]."""
 
-    def add(self, profile: str, channel: str, at: dt.datetime) -> None: ...
+    def add(self, profile: str, channel: str, at: dt.datetime, key: str) -> None: ...
 
 
 class JumpSink(Protocol):
@@ -253,7 +282,9 @@ class Changes:
         "fires",
         "instances",
         "members",
+        "messages",
         "overlays",
+        "sends",
         "started",
         "steps",
     )
@@ -265,16 +296,18 @@ class Changes:
         self.discards: list[Discard] = []
         self.counters: dict[str, int] = {}  # name -> its new value
         self.overlays: dict[str, dict[str, tuple[Any, Any]]] = {}  # profile -> the fields written
-        self.fires: list[tuple[str, int | None, dt.datetime]] = []  # (journey, version, scheduled time)
+        self.fires: list[FireRecord] = []  # the state of each fire this unit worked on (the last one wins)
         self.members: dict[str, frozenset[str]] = {}
         self.event_results: list[EventResult] = []
         self.events_done: list[int] = []
+        self.messages: list[Mapping[str, Any]] = []  # the message objects created (the outbox rows)
+        self.sends: list[tuple[str, str, dt.datetime, str]] = []  # (profile, channel, at, key): capping counts
         # journey -> profile -> the instance changed last (no key tuple per profile: a fire enters a million).
         self._latest: dict[str, dict[str, Instance]] = {}
 
     def __bool__(self) -> bool:
         return bool(self.instances or self.steps or self.discards or self.counters or self.overlays or self.fires
-                    or self.members or self.event_results or self.events_done)
+                    or self.members or self.event_results or self.events_done or self.messages or self.sends)
 
     def start(self, instance: Instance) -> None:
         self.started.add(instance.seq)
@@ -333,10 +366,13 @@ class StateStore(Protocol):
     def counters(self, names: Sequence[str]) -> dict[str, int]:
         """The named counters' values (a counter never bumped is absent)."""
     def last_fires(self, journeys: Sequence[str]) -> dict[str, dt.datetime]:
-        """The latest fire time recorded for each journey id that has one."""
+        """The latest fire time recorded done or skipped for each journey id that has one."""
+    def fire_progress(self, journey: str, at: dt.datetime) -> FireRecord | None:
+        """The fire of `journey` at `at` as last committed (None: never claimed)."""
     def members(self, key: str) -> frozenset[str] | None:
         """The membership snapshot saved under `key`, None before the first."""
-    def next_event_time(self) -> dt.datetime | None: ...
+    def next_event_time(self, after: dt.datetime | None = None) -> dt.datetime | None:
+        """The earliest time of a queued event not yet done (after `after`, when given)."""
     def events_at(self, at: dt.datetime) -> list[QueuedEvent]:
         """Queued events not yet done with `at` at or before `at`, by (at, push order)."""
     def commit(self, changes: Changes) -> None:

@@ -97,12 +97,14 @@ class ProjectInputs:
                            keep=keep)
 
     def audience_definitions(self, *, known: Container[str] | None = None,
-                             on_reject: Callable[[str, Reject], None] | None = None
-                             ) -> dict[str, Compiled | frozenset[str]]:
+                             on_reject: Callable[[str, Reject], None] | None = None,
+                             failures: dict[str, str] | None = None) -> dict[str, Compiled | frozenset[str]]:
         """Every audience file's compiled `where`, or its uploaded list of identities.
 
         An uploaded list's rejected rows (§5.1's rules; given the profile source's `known` identities, a row
-        naming no profile too) go to `on_reject(audience id, reject)`, in file order.
+        naming no profile too) go to `on_reject(audience id, reject)`, in file order. An uploaded list that
+        cannot be read is an error, or with `failures` given, the error's text filed there under the audience
+        id (run-batch fails only the fires that read it, §7.3).
         """
         definitions: dict[str, Compiled | frozenset[str]] = {}
         for name, item in self.index.ids("audience").items():
@@ -113,8 +115,15 @@ class ProjectInputs:
                 except ExprSyntaxError as exc:
                     raise JoError(f"audience {name}: where: {exc}") from None
             elif "source" in data:
-                path = inside_project(self.root, str(data["source"]), field=f"{_shown(item.path, self.root)}: source")
-                members, rejects = read_uploaded_audience(path, shown=_shown(path, self.root), known=known)
+                try:
+                    path = inside_project(self.root, str(data["source"]),
+                                          field=f"{_shown(item.path, self.root)}: source")
+                    members, rejects = read_uploaded_audience(path, shown=_shown(path, self.root), known=known)
+                except JoError as exc:
+                    if failures is None:
+                        raise
+                    failures[name] = exc.message
+                    continue
                 definitions[name] = frozenset(members)
                 if on_reject is not None:
                     for reject in rejects:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import operator
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from jo_cli.engine.engine import Engine
 
 Pending = dict[str, list[Instance]]
+_SEQ = operator.attrgetter("seq")
 _MIDNIGHT = dt.time(0, 0)
 
 
@@ -79,6 +81,7 @@ class Wave:
         # Step events by (step, outcome, detail, exited), in the order first taken: flushed as groups.
         self.groups: dict[tuple[str, str, str | None, bool], list[Instance]] = {}
         self.released: set[int] = set()  # instances whose queued message is being released
+        self.entered = 0  # instances that entered the journey in this wave
         self._contexts: dict[str, StepContext] = {}
         # (step, outcome, target) -> (its step-event group, the target's pending list): valid until the
         # target runs or the groups are flushed, both of which clear it.
@@ -151,8 +154,6 @@ class Wave:
         instance.wake_at = wake_at
         instance.wake_kind = kind
         self.engine.changes.save(instance)
-        if step.type in ("wait-event", "reaction"):
-            self.engine.reached_wait.append(instance)
 
     def run(self) -> None:
         """Run every step that has instances, in topological order; flush the step events."""
@@ -283,6 +284,8 @@ def _date_condition(wave: Wave, step: Step, batch: list[Instance]) -> None:
 def _profile_cap(wave: Wave, step: Step, batch: list[Instance]) -> None:
     counter = f"profile-cap:{wave.journey.id}:{wave.journey.version}:{step.id}"
     passed = wave.engine.counter(counter)
+    # In entry order, whatever path each came by: a fire or a wake-up cut into chunks counts as one wave does.
+    batch.sort(key=_SEQ)
     for instance in batch:
         passed += 1
         if passed <= step.cap:
@@ -347,7 +350,7 @@ def _message(wave: Wave, step: Step, batch: list[Instance]) -> None:
         elif decision.outcome == "sent":
             instance.messages = {**instance.messages, step.id: key}
             if decision.message is not None:
-                engine.ports.delivery.submit(decision.message)
+                engine.changes.messages.append(decision.message)  # the outbox row, committed with the instance
             wave.take(instance, step, "sent", step.next)
         elif decision.exit:
             wave.record(instance, step.id, "excluded", decision.reason)

@@ -8,10 +8,14 @@ windows start with what was really sent.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from jo_cli.store.sqlite import SqliteStore
 from jo_cli.store.versions import seconds
+
+if TYPE_CHECKING:
+    from jo_cli.engine.ports import Changes
 
 
 def count_sends(store: SqliteStore, profile: str, channels: Iterable[str], *, after: dt.datetime,
@@ -25,3 +29,36 @@ def count_sends(store: SqliteStore, profile: str, channels: Iterable[str], *, af
                     (profile, *names, seconds(after), seconds(until)))
     return int(row[0]) if row else 0
 
+
+
+class StoreRuleCounters:
+    """The message policy's capping counts in run-batch (engine/ports.py `RuleCounters`): the `sends` the store
+    holds plus those of the engine's unit of work not yet committed (`unit()`: the engine's current `Changes`),
+    which the store writes with the outbox rows of that unit."""
+
+    def __init__(self, store: SqliteStore, unit: Callable[[], Changes]) -> None:
+        self.store = store
+        self.unit = unit
+        self._seen: Changes | None = None
+        self._pending: dict[str, list[tuple[str, dt.datetime]]] = {}  # this unit's, by profile
+        self._stored = True  # whether the store may hold sends (checked once per unit)
+
+    def _current(self) -> Changes:
+        unit = self.unit()
+        if unit is not self._seen:
+            self._seen, self._pending = unit, {}
+            self._stored = self.store.one("SELECT 1 FROM sends LIMIT 1") is not None
+        return unit
+
+    def count(self, profile: str, channels: frozenset[str], *, after: dt.datetime, until: dt.datetime) -> int:
+        self._current()
+        pending = sum(1 for channel, at in self._pending.get(profile, ())
+                      if after < at <= until and channel in channels)
+        if not self._stored:
+            return pending
+        return pending + count_sends(self.store, profile, channels, after=after, until=until)
+
+    def add(self, profile: str, channel: str, at: dt.datetime, key: str) -> None:
+        unit = self._current()
+        unit.sends.append((profile, channel, at, key))
+        self._pending.setdefault(profile, []).append((channel, at))

@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from jo_cli import crash
 from jo_cli.data.events import Event
-from jo_cli.engine.ports import Changes, EntryState, Instance, QueuedEvent, WakeKind, whole_seconds
+from jo_cli.engine.ports import Changes, EntryState, FireRecord, Instance, QueuedEvent, WakeKind, whole_seconds
+from jo_cli.expr.runtime import format_datetime
 from jo_cli.store.instances import (
     WAKE_KINDS,
     Names,
@@ -41,6 +43,7 @@ from jo_cli.store.instances import (
     journey_code,
     last_time,
 )
+from jo_cli.store.outbox import add_messages
 from jo_cli.store.sqlite import SqliteStore
 from jo_cli.store.versions import canonical_json, instant, seconds
 
@@ -55,8 +58,11 @@ class SqliteStateStore:
     """The engine's state in a store file; a new one over the same file continues where a previous one
     committed (nothing is kept between commits but the names of versions and the next sequence number)."""
 
-    def __init__(self, store: SqliteStore) -> None:
+    def __init__(self, store: SqliteStore, *, run: int | None = None,
+                 wall: Callable[[], dt.datetime] | None = None) -> None:
         self.store = store
+        self.run = run  # the runs row of the pass committing (fires.run)
+        self._wall = wall or _epoch  # the processing time written beside what a commit did
         self._names: dict[tuple[str, int], Names] = {}
         self._seq: int | None = None
         self._codes: dict[str, int] = {}  # journey id -> its code (journeys), once committed
@@ -189,10 +195,18 @@ class SqliteStateStore:
         found: dict[str, dt.datetime] = {}
         for chunk in _chunks(journeys):
             for journey, at in self.store.execute(
-                    f"SELECT id, max(scheduled_at) FROM fires WHERE status = 'done' AND id IN "
+                    f"SELECT id, max(scheduled_at) FROM fires WHERE status IN ('done', 'skipped') AND id IN "
                     f"({', '.join('?' * len(chunk))}) GROUP BY id", chunk):
                 found[journey] = _time(at)
         return found
+
+    def fire_progress(self, journey: str, at: dt.datetime) -> FireRecord | None:
+        row = self.store.one("SELECT version, status, reason, members, cursor, entered FROM fires WHERE id = ? AND "
+                             "scheduled_at = ?", (journey, seconds(at)))
+        if row is None:
+            return None
+        version, status, reason, position, last, entered = row
+        return FireRecord(journey, version, at, status, reason, position or 0, last, entered or 0)
 
     def members(self, key: str) -> frozenset[str] | None:
         profiles = [row[0] for row in self.store.execute(
@@ -201,16 +215,23 @@ class SqliteStateStore:
             return None
         return frozenset(profile for profile in profiles if profile != SNAPSHOT)
 
-    def next_event_time(self) -> dt.datetime | None:
-        row = self.store.one("SELECT min(at) FROM events WHERE done = 0")
+    def next_event_time(self, after: dt.datetime | None = None) -> dt.datetime | None:
+        row = self.store.one("SELECT min(at) FROM events WHERE done = 0 AND at > ?",
+                             (-(2**62) if after is None else seconds(after),))
         return instant(row[0]) if row else None
 
     def events_at(self, at: dt.datetime) -> list[QueuedEvent]:
-        return [QueuedEvent(seq, Event(line=0, id=event_id, name=name, at=_time(when), payload=loads(payload),
-                                       profile=profile))
-                for seq, event_id, name, when, profile, payload in self.store.execute(
-                    "SELECT seq, event_id, name, at, profile, payload FROM events WHERE done = 0 AND at <= ? "
-                    "ORDER BY at, seq", (seconds(at),))]
+        due = [(seq, Event(line=0, id=event_id, name=name, at=_time(when), payload=loads(payload), profile=profile))
+               for seq, event_id, name, when, profile, payload in self.store.execute(
+                   "SELECT seq, event_id, name, at, profile, payload FROM events WHERE done = 0 AND at <= ? "
+                   "ORDER BY at, seq", (seconds(at),))]
+        results: dict[int, dict[str, str | None]] = {}
+        if due:  # what a pass cut short did with them already
+            for seq, journey, result, reason in self.store.execute(
+                    "SELECT r.seq, r.journey, r.result, r.reason FROM event_results r JOIN events e ON e.seq = r.seq "
+                    "WHERE e.done = 0 AND e.at <= ?", (seconds(at),)):
+                results.setdefault(seq, {})[journey] = None if result == "consumed" else reason
+        return [QueuedEvent(seq, event, results.get(seq, {})) for seq, event in due]
 
     def _instance(self, row: Sequence[Any]) -> Instance:
         code, profile, entry, version, seq, body = row
@@ -256,6 +277,7 @@ class SqliteStateStore:
             return self.store.connection.total_changes - before
 
     def commit(self, changes: Changes) -> None:
+        crash.point("commit.before")
         histories = self._histories(changes)
         codes: dict[str, int] = {}
         with self.store.write() as store:
@@ -273,23 +295,36 @@ class SqliteStateStore:
                 "(profile, field) DO UPDATE SET value = excluded.value, source_value = excluded.source_value",
                 ((profile, field, dumps(value), dumps(source)) for profile, values in changes.overlays.items()
                  for field, (value, source) in values.items()))
-            for _, _, at in changes.fires:
-                whole_seconds(at)
+            for record in changes.fires:
+                whole_seconds(record.at)
             store.executemany(
-                "INSERT INTO fires (id, scheduled_at, version, status) VALUES (?, ?, ?, 'done') "
-                "ON CONFLICT (id, scheduled_at) DO UPDATE SET status = 'done'",
-                ((journey, seconds(at), version) for journey, version, at in changes.fires))
+                "INSERT INTO fires (id, scheduled_at, version, run, status, reason, members, entered, cursor, done_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id, scheduled_at) DO UPDATE SET "
+                "version = excluded.version, run = excluded.run, status = excluded.status, reason = excluded.reason, "
+                "members = excluded.members, entered = excluded.entered, cursor = excluded.cursor, "
+                "done_at = excluded.done_at",
+                ((r.journey, seconds(r.at), r.version, self.run, r.status, r.reason, r.position, r.entered, r.last,
+                  None if r.status == "claimed" else seconds(self._wall())) for r in changes.fires))
             for key, members in changes.members.items():
                 store.execute("DELETE FROM audience_members WHERE audience = ?", (key,))
                 store.executemany("INSERT INTO audience_members (audience, profile) VALUES (?, ?)",
                                   ((key, profile) for profile in sorted({SNAPSHOT, *members})))
             store.executemany(
-                "INSERT INTO event_results (seq, journey, result, reason) VALUES (?, ?, ?, ?)",
+                "INSERT INTO event_results (seq, journey, result, reason) VALUES (?, ?, ?, ?) ON CONFLICT (seq, "
+                "journey) DO UPDATE SET result = excluded.result, reason = excluded.reason",
                 ((r.event, r.journey or NO_JOURNEY, r.result, r.reason) for r in changes.event_results))
+            if changes.messages:
+                add_messages(store, (_formatted(m) for m in changes.messages), created_at=self._wall())
+            for _, _, at, _ in changes.sends:
+                whole_seconds(at)
+            store.executemany("INSERT INTO sends (profile, channel, at, key) VALUES (?, ?, ?, ?) ON CONFLICT DO "
+                              "NOTHING", ((p, c, seconds(at), k) for p, c, at, k in changes.sends))
+            crash.point("commit.inside")
             store.executemany("UPDATE events SET done = 1 WHERE seq = ?", ((seq,) for seq in changes.events_done))
         self._stale.clear()
         for journey, code in codes.items():
             self._codes[journey], self._ids[code] = code, journey
+        crash.point("commit.after")
 
     def _histories(self, changes: Changes) -> dict[int, tuple[StepRecord, ...]]:
         """The step events of this unit, by instance seq, in the order taken: instances that took the same
@@ -449,6 +484,17 @@ def _state(instance: Instance) -> str | None:
     if instance.messages:
         kept["messages"] = instance.messages
     return dumps(kept) if kept else None
+
+
+def _formatted(message: Mapping[str, Any]) -> dict[str, Any]:
+    """A message object as the outbox keeps it: `at` as §0 formats times."""
+    at = message.get("at")
+    return {**message, "at": format_datetime(at)} if isinstance(at, dt.datetime) else dict(message)
+
+
+def _epoch() -> dt.datetime:
+    """A commit's wall time when the caller gave no clock (tests): the epoch, never the real clock (§0)."""
+    return dt.datetime.fromtimestamp(0, dt.UTC)
 
 
 def _ended(instance: Instance) -> int:

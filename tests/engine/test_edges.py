@@ -250,7 +250,7 @@ def test_store_times_off_the_timeline_run_at_its_start() -> None:
 def test_fire_time_is_the_latest_cron_time_of_the_year_before(cron: str, now: dt.datetime) -> None:
     """§7.1: the latest cron time at or before --now within a year (else --now), at the calendar's ends too."""
     from jo_cli import schedule
-    from jo_cli.dryrun import fire_time
+    from jo_cli.assembly import fire_time
 
     compiled = journey(f'entry: {{type: audience, audience: all, schedule: {{cron: "{cron}"}}, next: end}}\n'
                        'steps: {}')
@@ -269,7 +269,7 @@ def test_fire_time_of_a_frequent_cron_asks_croniter_a_few_thousand_times(monkeyp
     the walk after `get_prev` covers two days. The count stops the test as soon as it is over."""
     from croniter import croniter
 
-    from jo_cli.dryrun import fire_time
+    from jo_cli.assembly import fire_time
 
     calls = [0]
     real_next = croniter.get_next

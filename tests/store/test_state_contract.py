@@ -19,7 +19,16 @@ from hypothesis import strategies as st
 from jo_cli.data.events import Event
 from jo_cli.engine.memory import Collected, FixedClock, MemoryProfiles, MemoryStore, ScheduleFires, memory_engine
 from jo_cli.engine.model import Journey
-from jo_cli.engine.ports import EARLY_WAKES, LATE_WAKES, Changes, Discard, EventResult, Instance, WakeKind
+from jo_cli.engine.ports import (
+    EARLY_WAKES,
+    LATE_WAKES,
+    Changes,
+    Discard,
+    EventResult,
+    FireRecord,
+    Instance,
+    WakeKind,
+)
 from jo_cli.store import SqliteStore, open_store
 from jo_cli.store.instances import VOCABULARY, instances_of
 from jo_cli.store.state import SqliteStateStore, discard_counts
@@ -144,14 +153,20 @@ def test_overlays_counters_fires_and_members(state: Any) -> None:
     written = {"tier": ("gold", None), "seen": (dt.date(2026, 12, 1), [1, 2.5, "x"]),
                "when": (T0, dt.timedelta(days=1))}
     commit(state, overlays={"p1": written}, counters={"profile-cap:j:1:a": 3},
-           fires=[("j", 1, T0), ("j", 1, T0 + dt.timedelta(days=1))],
+           fires=[FireRecord("j", 1, T0), FireRecord("j", 1, T0 + dt.timedelta(days=1), "skipped", "superseded"),
+                  FireRecord("j", 1, T0 + dt.timedelta(days=2), "claimed", position=7, last="p2", entered=5),
+                  FireRecord("k", 1, T0 + dt.timedelta(days=2), "failed", "data/x.csv: no such file")],
            members={"fire:j": frozenset({"p1", "p2"}), "qualification:k": frozenset()})
     assert state.overlays(["p1", "p2"]) == {"p1": written}
     commit(state, overlays={"p1": {"tier": ("silver", "gold")}})
     assert state.overlays(["p1"])["p1"]["tier"] == ("silver", "gold")
     assert state.overlays(["p1"])["p1"]["seen"] == written["seen"]
     assert state.counters(["profile-cap:j:1:a", "other"]) == {"profile-cap:j:1:a": 3}
-    assert state.last_fires(["j", "k"]) == {"j": T0 + dt.timedelta(days=1)}
+    assert state.last_fires(["j", "k"]) == {"j": T0 + dt.timedelta(days=1)}  # claimed and failed fires stay due
+    assert state.fire_progress("j", T0 + dt.timedelta(days=2)) == FireRecord(
+        "j", 1, T0 + dt.timedelta(days=2), "claimed", position=7, last="p2", entered=5)
+    assert state.fire_progress("k", T0 + dt.timedelta(days=2)).reason == "data/x.csv: no such file"
+    assert state.fire_progress("k", T0) is None
     assert state.members("fire:j") == {"p1", "p2"}
     assert state.members("qualification:k") == frozenset()  # an empty snapshot is not none
     assert state.members("fire:k") is None
@@ -166,9 +181,15 @@ def test_events_are_queued_by_time_then_push_order_until_done(state: Any) -> Non
     assert [(q.seq, q.event.name, q.event.profile) for q in due] == [(2, "buy", "p2"), (3, "sale", None),
                                                                      (1, "buy", "p1")]
     assert due[2].event.payload == {"total": 5, "on": T0}
-    commit(state, events_done=[2, 3], event_results=[EventResult(2, "buy", "j", "consumed"),
-                                                     EventResult(3, "sale", None, "discarded", "no_journey")])
+    # Results before the event is done (a pass cut short): a rerun reads them with the event; a rematch rewrites one.
+    commit(state, event_results=[EventResult(2, "buy", "j", "discarded", "where_false"),
+                                 EventResult(3, "sale", None, "discarded", "no_journey")])
+    assert [dict(q.results) for q in state.events_at(T0)] == [{"j": "where_false"}, {"": "no_journey"}]
+    commit(state, event_results=[EventResult(2, "buy", "j", "consumed")])
+    assert [dict(q.results) for q in state.events_at(T0)] == [{"j": None}, {"": "no_journey"}]
+    commit(state, events_done=[2, 3])
     assert [q.seq for q in state.events_at(T0 + hour)] == [1] and state.next_event_time() == T0 + hour
+    assert state.events_at(T0 + hour)[0].results == {}
 
 
 def test_a_time_with_a_fraction_of_a_second_is_refused_not_rounded(state: Any) -> None:
@@ -217,7 +238,8 @@ def _apply(state: Any, live: dict[tuple[str, str], Instance], ops: list[tuple[An
         elif kind == "counter":
             changes.counters[f"profile-cap:{journey_id}:1:a"] = number
         elif kind == "fire":
-            changes.fires.append((journey_id, 1, at))
+            changes.fires.append(FireRecord(journey_id, 1, at, "claimed" if number % 2 else "done",
+                                            position=number, last=profile))
         elif kind == "members":
             changes.members[f"fire:{journey_id}"] = frozenset(PROFILES[:number % 5])
     state.commit(changes)
@@ -229,7 +251,8 @@ def _reads(state: Any, clock: int) -> tuple[Any, ...]:
             tuple(tuple(i.state() for i in state.active_in(j)) for j in JOURNEYS), state.next_wake(),
             tuple(tuple(i.state() for i in state.wakeups(at, kinds)) for kinds in (EARLY_WAKES, LATE_WAKES, KINDS)),
             state.overlays(list(PROFILES)), state.counters([f"profile-cap:{j}:1:a" for j in JOURNEYS]),
-            state.last_fires(list(JOURNEYS)), tuple(state.members(f"fire:{j}") for j in JOURNEYS))
+            state.last_fires(list(JOURNEYS)), tuple(state.members(f"fire:{j}") for j in JOURNEYS),
+            tuple(state.fire_progress(j, T0 + dt.timedelta(hours=clock + n)) for j in JOURNEYS for n in range(7)))
 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
