@@ -4,7 +4,7 @@ The counts come from the store's instances and their packed step history,
 through the same tally as a dry-run's, so a report and a dry-run of the same
 run read alike: `profiles.entered`, `steps` (per step in file order:
 `entered`, `errors`, and `paths` with every outcome or, for messages,
-`sent`, `queued`, `excluded`), `ended` and `waiting`.
+`sent`, `queued`, `delayed`, `excluded`), `ended` and `waiting`.
 """
 
 from __future__ import annotations
@@ -42,12 +42,21 @@ def journey_report(store: SqliteStore, journey_id: str, *, version: int | None, 
     step_counts = Counter((journey_id, record.step, record.outcome, record.detail, record.exited)
                           for row in rows for record in row.history)
     counts = count_journey(journey, instances=rows, step_counts=step_counts)  # type: ignore[arg-type]
+    delayed: Counter[str] = Counter({step_id: 0 for step_id, step in journey.steps.items() if step.type == "message"})
+    for row in rows:  # a message quiet hours held, then sent or excluded at its release (as a dry-run counts)
+        held: set[str] = set()
+        for record in row.history:
+            if record.outcome == "queued":
+                held.add(record.step)
+            elif record.step in held and not record.exited:
+                held.discard(record.step)
+                delayed[record.step] += 1
     return {
         "kind": "journey", "id": journey_id, "version": version,
         "versions": [{"version": v.version, "status": v.status, "active": v.active, "entered": v.entered}
                      for v in known],
         "profiles": {"entered": counts.entered, "discarded": _discarded(store, journey_id, version)},
-        "steps": steps_json(journey, counts),
+        "steps": steps_json(journey, counts, delayed=delayed),
         "ended": _nonzero(counts.ended),
         "waiting": _nonzero(counts.waiting),
     }

@@ -19,7 +19,7 @@ from typing import Annotated
 import typer
 
 from jo_cli import __version__
-from jo_cli.cli import dryrun, events, explain, graph, init, outbox, publish, report, schema, validate
+from jo_cli.cli import dryrun, events, explain, graph, init, outbox, publish, report, runbatch, schema, validate
 from jo_cli.errors import JoError
 
 app = typer.Typer(
@@ -66,6 +66,7 @@ app.command("diff")(publish.diff_command)
 app.command("versions")(publish.versions_command)
 app.command("close")(publish.close_command)
 app.command("report")(report.report_command)
+app.command("run-batch")(runbatch.run_batch_command)
 app.add_typer(events.app, name="events")
 app.add_typer(outbox.app, name="outbox")
 

@@ -92,7 +92,8 @@ def test_report_counts_as_a_dry_run_counts(published: Path, run_jo) -> None:  # 
     assert report["profiles"] == {"entered": 4, "discarded": {}}
     assert report["steps"]["check-reachable"] == {"entered": 4, "errors": 0,
                                                   "paths": {"opted-in": 3, "otherwise": 1}}
-    assert report["steps"]["welcome-holiday"] == {"entered": 2, "errors": 0, "sent": 2, "queued": 0, "excluded": {}}
+    assert report["steps"]["welcome-holiday"] == {"entered": 2, "errors": 0, "sent": 2, "queued": 0, "delayed": 0,
+                                                  "excluded": {}}
     assert report["steps"]["welcome-email"]["excluded"] == {"no_consent": 1}
     assert report["steps"]["wait-3d"] == {"entered": 2, "errors": 0, "paths": {"next": 1}}  # one still parked
     assert report["ended"] == {"converted": 1, "end": 1, "no-email": 1}
