@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 
 from bench_csv import SCHEMA, floor, generate  # the script's folder is on sys.path
+from bench_store import floor as store_floor
 
 PROJECT = {
     "kind": "project", "name": "bench", "timezone": "Europe/Paris",
@@ -65,19 +66,9 @@ def make_project(root: Path, rows: int) -> None:
 
 
 def insert_floor(path: Path, rows: int) -> float:
-    """`executemany` of `rows` six-column rows in one transaction, WAL + synchronous=FULL (rows built first)."""
-    data = [(f"p{i:08d}", "bench", 1, "settle", "waiting", "2026-12-01T08:00:00Z") for i in range(rows)]
-    connection = sqlite3.connect(path, isolation_level=None)
-    connection.execute("PRAGMA journal_mode = WAL")
-    connection.execute("PRAGMA synchronous = FULL")
-    connection.execute("CREATE TABLE events (profile_id TEXT, journey_id TEXT, version INT, node TEXT, "
-                       "status TEXT, entered_at TEXT)")
-    start = time.perf_counter()
-    connection.execute("BEGIN IMMEDIATE")
-    connection.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)", data)
-    connection.execute("COMMIT")
-    connection.close()
-    return time.perf_counter() - start
+    """bench_store's floor: `executemany` of `rows` six-column rows in one transaction, WAL + FULL."""
+    return store_floor(path, [(f"p{i:08d}", "bench", 1, "settle", "waiting", "2026-12-01T08:00:00Z")
+                              for i in range(rows)])
 
 
 def jo(root: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,11 +82,13 @@ class Tally:
 
 
 class CountingStore:
-    """The SQLite state store, every commit counted in a `Tally` once it is in."""
+    """The SQLite state store, every commit counted in a `Tally` once it is in (and `progress` told)."""
 
-    def __init__(self, state: SqliteStateStore, tally: Tally) -> None:
+    def __init__(self, state: SqliteStateStore, tally: Tally,
+                 progress: Callable[[Tally], None] | None = None) -> None:
         self.state = state
         self.tally = tally
+        self.progress = progress
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.state, name)
@@ -94,6 +96,8 @@ class CountingStore:
     def commit(self, changes: Changes) -> None:
         self.state.commit(changes)
         self.tally.add(changes)
+        if self.progress is not None:
+            self.progress(self.tally)
 
 
 class _Committed:
@@ -135,6 +139,25 @@ class _Loaded:
     journeys: list[Journey]
     live: dict[str, int]  # id -> its live version
     versions: dict[str, list[Version]]  # id -> every version, oldest first
+    documents: dict[tuple[str, int], dict[str, Any]]  # of the versions run
+
+    def profile_fields(self, store: SqliteStore, inputs: ProjectInputs) -> frozenset[str] | None:
+        """The top-level profile fields the versions run can read (their frozen templates included), so that
+        the reader keeps only those (None: all)."""
+        from jo_cli.engine.fields import profile_fields
+
+        audiences = {name: item.doc.data for name, item in inputs.index.ids("audience").items()}
+        zone_field = inputs.profiles_section.get("timezone_field")
+        always = (inputs.identity, zone_field if isinstance(zone_field, str) else None)
+        fields: set[str] = {name for name in always if name}
+        for (ident, version), document in self.documents.items():
+            found = profile_fields(document, root=inputs.root, audiences=audiences,
+                                   channels=inputs.index.section("channels"), always=always,
+                                   files=FrozenFiles(version_files(store, ident, version), f"{ident} v{version}"))
+            if found is None:
+                return None
+            fields |= found
+        return frozenset(fields)
 
 
 def _load_versions(store: SqliteStore, inputs: ProjectInputs, only: frozenset[str]) -> _Loaded:
@@ -142,6 +165,7 @@ def _load_versions(store: SqliteStore, inputs: ProjectInputs, only: frozenset[st
     journeys: list[Journey] = []
     live: dict[str, int] = {}
     everything: dict[str, list[Version]] = {}
+    documents: dict[tuple[str, int], dict[str, Any]] = {}
     for ident in sorted(known_ids(store)):
         if only and ident not in only:
             continue
@@ -155,11 +179,12 @@ def _load_versions(store: SqliteStore, inputs: ProjectInputs, only: frozenset[st
                 continue
             document = version_document(store, ident, version.version)
             assert document is not None
+            documents[ident, version.version] = document
             journeys.append(compile_journey(document, version=version.version, project_zone=inputs.zone,
                                             first_published=first, numeric_refs=inputs.numeric_refs))
             if version.status == "live":
                 live[ident] = version.version
-    return _Loaded(journeys, live, everything)
+    return _Loaded(journeys, live, everything, documents)
 
 
 def _plan_fires(state: SqliteStateStore, loaded: _Loaded, inputs: ProjectInputs,
@@ -221,7 +246,8 @@ def _schedule_zone(plan: Any, document: Mapping[str, Any], inputs: ProjectInputs
 
 
 def run_pass(inputs: ProjectInputs, store: SqliteStore, options: RunOptions, *, wall_now: dt.datetime,
-             run: int | None = None) -> tuple[dict[str, Any], list[str]]:
+             run: int | None = None, progress: Callable[[Tally], None] | None = None
+             ) -> tuple[dict[str, Any], list[str]]:
     """One pass up to `options.now`: the §7.3 summary (its `run` and `locked` are the caller's) and the
     problems to tell the operator (a failed fire and why)."""
     now = options.now.replace(microsecond=0)
@@ -235,11 +261,11 @@ def run_pass(inputs: ProjectInputs, store: SqliteStore, options: RunOptions, *, 
         if rejected > options.max_rejected:
             raise JoError(f"{reader.shown}: more than {options.max_rejected} rows are rejected "
                           f"(--max-rejected {options.max_rejected}); nothing was run")
-    reader = inputs.read_profiles(options.profiles)
+    reader = inputs.read_profiles(options.profiles, keep=loaded.profile_fields(store, inputs))
     profiles = MemoryProfiles.from_rows(reader, identity=inputs.identity, zone_field=reader.zone_field)
     broken: dict[str, str] = {}
     definitions = inputs.audience_definitions(known=profiles.rows, failures=broken)
-    counting = CountingStore(state, tally)
+    counting = CountingStore(state, tally, progress)
     times, skips = _plan_fires(state, loaded, inputs, now)
     if skips:
         changes = state.changes()

@@ -6,7 +6,6 @@ import datetime as dt
 import gc
 import json
 import os
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -51,6 +50,7 @@ def dry_run_command(
                                                      file_okay=False, show_default=False)] = None,
 ) -> None:
     """Simulate a journey on sample profiles and events: counts per step, paths, the messages, rendered."""
+    from jo_cli.cli.progress import StatusLine
     from jo_cli.dryrun import DryRunOptions, dry_run, parse_for, parse_when
     from jo_cli.engine.project import ProjectInputs
     from jo_cli.errors import JoError
@@ -72,9 +72,10 @@ def dry_run_command(
     # rescan them over and over (a third of the run on 1M profiles) and find nothing to free.
     gc.disable()
     try:
-        with _Progress() as progress:
+        with StatusLine("reading profiles") as status:
             result = dry_run(inputs, inputs.journey_id_of(path), options, wall_now=wall_now,
-                             progress=progress.update if progress.active else None)
+                             progress=(lambda rows: status.show(f"reading profiles: {rows:,} rows"))
+                             if status.active else None)
     finally:
         # What the run built stays until exit: frozen, the collector never walks it (re-enabling the collector
         # alone costs a full collection of millions of objects at the next allocation, 0.7 s on 1M profiles).
@@ -145,34 +146,3 @@ def _refuse_campaign(inputs: Any, path: Path, given: str) -> None:
 
 def _absolute(path: Path | None, cwd: Path) -> Path | None:
     return None if path is None else path if path.is_absolute() else cwd / path
-
-
-class _Progress:
-    """Rows read, as a rich progress line on stderr when it is a terminal (never in pipes or CI logs)."""
-
-    def __init__(self) -> None:
-        self._progress: Any = None
-        self._task: Any = None
-
-    def __enter__(self) -> _Progress:
-        if sys.stderr.isatty() and not os.environ.get("CI"):
-            from rich.console import Console
-            from rich.progress import Progress, SpinnerColumn, TextColumn
-
-            self._progress = Progress(SpinnerColumn(), TextColumn("{task.description}"),
-                                      console=Console(stderr=True), transient=True)
-            self._progress.start()
-            self._task = self._progress.add_task("reading profiles")
-        return self
-
-    @property
-    def active(self) -> bool:
-        return self._progress is not None
-
-    def update(self, rows: int) -> None:
-        if self._progress is not None:
-            self._progress.update(self._task, description=f"reading profiles: {rows:,} rows")
-
-    def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
-            self._progress.stop()

@@ -26,25 +26,20 @@ def push_command(
     """Queue events for run-batch: each line checked as a dry-run checks it; a repeated `id` is queued once."""
     import datetime as dt
 
-    from jo_cli.cli.publish import open_project_store
-    from jo_cli.cli.render.findings import REPORTERS
+    from jo_cli.cli.publish import open_project_store, validated_project
     from jo_cli.data.events import Event, EventCounts, EventReject, counted
     from jo_cli.engine.project import ProjectInputs
     from jo_cli.errors import JoError
-    from jo_cli.project import project_yaml_files
     from jo_cli.store.state import SqliteStateStore
-    from jo_cli.validate import validate_files
 
     cwd = Path.cwd()
     opened, root = open_project_store(ctx, project_dir, store)
     with opened:
         # The events are typed by the project's declarations: only a project `jo validate` passes reads them.
-        validation = validate_files(project_yaml_files(root), cwd=cwd, project_root=root)
-        result = validation.result()
-        if result.errors or validation.index is None:
-            typer.echo(REPORTERS["text"](validation.sources).render(result), nl=False, err=True)
+        index = validated_project(root, cwd)
+        if index is None:
             raise typer.Exit(1)
-        inputs = ProjectInputs(validation.index)
+        inputs = ProjectInputs(index)
         if source == "-":
             lines, shown = sys.stdin.buffer, "<stdin>"
         else:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
+    from jo_cli.project_index import ProjectIndex
     from jo_cli.store import SqliteStore
 
 
@@ -178,6 +179,21 @@ def open_project_store(ctx: typer.Context, project_dir: Path | None, store: str 
     opened = _open(_location(root, store, project_config(root)), readonly=readonly)
     assert opened is not None
     return opened, root
+
+
+def validated_project(root: Path, cwd: Path) -> ProjectIndex | None:
+    """The project's index when `jo validate` passes it (commands that read its declarations and data need
+    that); else None, its errors printed on stderr as `jo validate` prints them."""
+    from jo_cli.cli.render.findings import REPORTERS
+    from jo_cli.project import project_yaml_files
+    from jo_cli.validate import validate_files
+
+    validation = validate_files(project_yaml_files(root), cwd=cwd, project_root=root)
+    result = validation.result()
+    if result.errors or validation.index is None:
+        typer.echo(REPORTERS["text"](validation.sources).render(result), nl=False, err=True)
+        return None
+    return validation.index
 
 
 def _files(ctx: typer.Context, project_dir: Path | None, paths: list[Path], cwd: Path) -> list[Path]:

@@ -43,16 +43,14 @@ def run_batch_command(
     import os
 
     from jo_cli import crash
-    from jo_cli.cli.publish import open_project_store, parse_now
-    from jo_cli.cli.render.findings import REPORTERS
+    from jo_cli.cli.progress import StatusLine
+    from jo_cli.cli.publish import open_project_store, parse_now, validated_project
     from jo_cli.durations import parse_duration
     from jo_cli.engine.project import ProjectInputs
     from jo_cli.errors import JoError
-    from jo_cli.project import project_yaml_files
     from jo_cli.runbatch import RunOptions, failed_fires, run_pass
     from jo_cli.store.lock import run_lock
     from jo_cli.store.runs import fail_run, finish_run, start_run
-    from jo_cli.validate import validate_files
 
     budget = parse_duration(deliver_for)
     if budget is None or budget <= dt.timedelta(0):
@@ -64,12 +62,10 @@ def run_batch_command(
     with opened:
         # The pass reads jo.yaml, the audiences and the profile schema of the working tree: only a project
         # `jo validate` passes (the versions it runs were checked when they were published).
-        validation = validate_files(project_yaml_files(root), cwd=cwd, project_root=root)
-        result = validation.result()
-        if result.errors or validation.index is None:
-            typer.echo(REPORTERS["text"](validation.sources).render(result), nl=False, err=True)
+        index = validated_project(root, cwd)
+        if index is None:
             raise JoError("the project has errors (above): nothing was run")
-        inputs = ProjectInputs(validation.index)
+        inputs = ProjectInputs(index)
         source = profiles or (Path(os.environ["JO_PROFILES"]) if os.environ.get("JO_PROFILES") else None)
         if source is not None and not source.is_absolute():
             source = cwd / source
@@ -87,7 +83,12 @@ def run_batch_command(
             run = start_run(opened, now=at, at=wall)
             crash.point("run.start")
             try:
-                summary, problems = run_pass(inputs, opened, options, wall_now=wall, run=run)
+                with StatusLine("run-batch: reading") as status:
+                    summary, problems = run_pass(
+                        inputs, opened, options, wall_now=wall, run=run,
+                        progress=(lambda tally: status.show(f"run-batch: {tally.entered:,} entered, "
+                                                            f"{tally.created:,} messages created"))
+                        if status.active else None)
             except BaseException:
                 fail_run(opened, run, at=wall)
                 raise

@@ -7,9 +7,14 @@ import contextlib
 import datetime as dt
 import io
 import os
+import random
 import shutil
 import signal
 import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -101,3 +106,56 @@ def logical_state(path: Path) -> dict[str, Any]:
 
 def at(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def many_profiles(project: Path, target: Path, copies: int) -> int:
+    """The demo's profile file repeated `copies` times with fresh identities (p00001 ...); how many rows."""
+    with (project / "data" / "profiles.csv").open(encoding="utf-8") as source:
+        header, *rows = source.read().splitlines()
+    count = 0
+    with target.open("w", encoding="utf-8") as out:
+        out.write(header + "\n")
+        for copy in range(copies):
+            for row in rows:
+                ident, rest = row.split(",", 1)
+                out.write(f"p{copy:03}{ident[1:]},{rest}\n")
+                count += 1
+    return count
+
+
+def timed_passes(project: Path, store: Path, profiles: Path, passes: Sequence[str],
+                 extra: Sequence[str] = ()) -> list[float]:
+    """Run `passes` uninterrupted, each in a fresh process as cron runs it; each one's seconds."""
+    seconds = []
+    for now in passes:
+        start = time.perf_counter()
+        finished = subprocess.run([sys.executable, "-m", "jo_cli", *pass_args(project, store, now),
+                                   "--profiles", str(profiles), *extra], capture_output=True, text=True, check=False)
+        seconds.append(time.perf_counter() - start)
+        assert finished.returncode == 0, finished.stderr
+    return seconds
+
+
+def random_kills(project: Path, store: Path, profiles: Path, passes: Sequence[str], *, kills: int, seed: int,
+                 durations: Sequence[float], extra: Sequence[str] = ()) -> int:
+    """Run `passes` in fresh processes, SIGKILLing `kills` of them at random moments within each pass's
+    uninterrupted `durations` (a killed pass is run again, and maybe killed again, until one finishes); how
+    many processes were really killed before they finished."""
+    chooser = random.Random(seed)
+    weights = list(durations)
+    plan = sorted(chooser.choices(range(len(passes)), weights=weights, k=kills))  # more kills in longer passes
+    killed = 0
+    for index, now in enumerate(passes):
+        for _ in range(plan.count(index)):
+            child = subprocess.Popen([sys.executable, "-m", "jo_cli", *pass_args(project, store, now),
+                                      "--profiles", str(profiles), *extra],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(chooser.uniform(0.3, durations[index]))
+            if child.poll() is None:
+                child.send_signal(signal.SIGKILL)
+                killed += 1
+            child.wait()
+        finished = subprocess.run([sys.executable, "-m", "jo_cli", *pass_args(project, store, now),
+                                   "--profiles", str(profiles), *extra], capture_output=True, text=True, check=False)
+        assert finished.returncode == 0, finished.stderr
+    return killed
