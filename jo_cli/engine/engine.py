@@ -320,6 +320,8 @@ class Engine:
                 self.exit_parked(instance, "forced_reentrance", at)
         size = self.chunk or max(len(members) - start, 1)
         for begin in range(start, len(members), size):
+            if begin > start and not self.ports.store.takes_entries(journey.id, journey.version):
+                break  # closed (or stopped) since the pass began: the members not entered yet stay out
             chunk = members[begin:begin + size]
             record.entered += self._enter_all(journey, chunk, at)
             record.position, record.last = begin + len(chunk), chunk[-1]

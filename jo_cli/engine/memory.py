@@ -186,6 +186,9 @@ class MemoryStore:
     def members(self, key: str) -> frozenset[str] | None:
         return self._members.get(key)
 
+    def takes_entries(self, journey: str, version: int | None) -> bool:
+        return True  # versions are the engine's own: nobody closes one during a dry-run
+
     @property
     def event_results(self) -> list[EventResult]:
         """What each journey did with each event, in the order first recorded (a rematch rewrites one)."""

@@ -371,6 +371,9 @@ class StateStore(Protocol):
         """The fire of `journey` at `at` as last committed (None: never claimed)."""
     def members(self, key: str) -> frozenset[str] | None:
         """The membership snapshot saved under `key`, None before the first."""
+    def takes_entries(self, journey: str, version: int | None) -> bool:
+        """Whether the version still takes new entries (`jo close` or `jo stop` since the pass began: no), read
+        again before each chunk of a fire."""
     def next_event_time(self, after: dt.datetime | None = None) -> dt.datetime | None:
         """The earliest time of a queued event not yet done (after `after`, when given)."""
     def events_at(self, at: dt.datetime) -> list[QueuedEvent]:

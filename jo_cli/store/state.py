@@ -208,6 +208,10 @@ class SqliteStateStore:
         version, status, reason, position, last, entered = row
         return FireRecord(journey, version, at, status, reason, position or 0, last, entered or 0)
 
+    def takes_entries(self, journey: str, version: int | None) -> bool:
+        row = self.store.one("SELECT status FROM versions WHERE id = ? AND version = ?", (journey, version))
+        return row is not None and row[0] == "live"
+
     def members(self, key: str) -> frozenset[str] | None:
         profiles = [row[0] for row in self.store.execute(
             "SELECT profile FROM audience_members WHERE audience = ?", (key,))]

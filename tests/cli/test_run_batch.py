@@ -218,3 +218,28 @@ def test_run_batch_decides_as_a_dry_run_does(run_jo, project: Path, tmp_path: Pa
                                cwd=project).out)
     assert report["steps"] == expected["steps"]
     assert (report["ended"], report["waiting"]) == (expected["ended"], expected["waiting"])
+
+
+def test_a_version_closed_during_a_pass_takes_no_more_entries(run_jo, project: Path, store: Path,  # type: ignore[no-untyped-def]
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """§7.3: each chunk re-reads close (and stop): a fire's later chunks do not enter once `jo close` ran."""
+    from jo_cli.store.state import SqliteStateStore
+
+    (project / "audiences" / "everyone.yaml").write_text("kind: audience\nid: everyone\nwhere: 'true'\n")
+    (project / "journeys" / "everyone.yaml").write_text(
+        "kind: journey\nid: everyone\nentry: {type: audience, audience: everyone, next: pause}\nsteps:\n"
+        "  pause: {type: wait, duration: P1D, next: end}\n")
+    assert run_jo("jo", "publish", "--store", str(store), "--now", PUBLISHED, cwd=project).code == 0
+    commit = SqliteStateStore.commit
+
+    def closing_after_the_first_chunk(self: SqliteStateStore, changes: Any) -> None:
+        commit(self, changes)
+        if any(r.journey == "everyone" and r.status == "claimed" for r in changes.fires):
+            closed = run_jo("jo", "close", "everyone", "--store", str(store), "--now", PASSES[0], cwd=project)
+            assert closed.code == 0, closed.err
+
+    monkeypatch.setattr(SqliteStateStore, "commit", closing_after_the_first_chunk)
+    ran = _pass(run_jo, project, store, PASSES[0], "--only", "everyone", "--chunk", "40", "--format", "json")
+    summary = json.loads(ran.out)  # (the nested `jo close` took its own output)
+    assert summary["entered"] == 40 and summary["fires"][0]["result"] == "processed"
+    assert _rows(store, "SELECT count(*) FROM instances WHERE journey = 'everyone'") == [(40,)]

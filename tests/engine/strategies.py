@@ -108,8 +108,9 @@ class MixPolicy:
         digest = hashlib.sha256(f"{request.key}|{request.at.isoformat()}|{request.released}".encode()).digest()
         roll = int.from_bytes(digest[:4], "big") % max(1, self.sent + self.excluded + self.queued + self.exit
                                                         + self.render)
-        message = {"key": request.key, "id": request.journey, "step": request.step.id,
-                   "profile": request.instance.profile, "at": request.at}
+        message = {"key": request.key, "kind": "journey", "id": request.journey, "version": request.version,
+                   "step": request.step.id, "profile": request.instance.profile, "channel": request.step.channel,
+                   "at": request.at}
         if request.step.category == "transactional":
             return Decision("sent", message=message)
         outcome = "sent"

@@ -5,6 +5,7 @@ when its run is cut into passes with a new engine and a reopened store file betw
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import os
 from collections import Counter
@@ -34,6 +35,7 @@ from jo_cli.store.instances import VOCABULARY, instances_of
 from jo_cli.store.state import SqliteStateStore, discard_counts
 from jo_cli.store.versions import NewVersion, insert_version, names_of
 from tests.engine.helpers import PARIS, journey
+from tests.engine.strategies import ORIGIN, scenarios
 
 T0 = dt.datetime(2026, 12, 1, 8, tzinfo=dt.UTC)
 STEPS = ("a", "b", "c")
@@ -375,3 +377,54 @@ def test_a_wakeup_bucket_lists_an_instance_while_its_own_row_says_so(tmp_path: P
     commit(sqlite, counters={"c": 1})
     assert sqlite.store.one("SELECT count(*) FROM wakeups") == (0,)
     sqlite.store.close()
+
+
+# ---------------------------------------------------------------- random journeys, chunked, over SQLite
+
+def _decisions(state: Any, journeys: list[Journey], keys: list[str]) -> tuple[Any, ...]:
+    """Step counts, message keys and final instances, read back the way each store keeps them."""
+    counts: Counter[tuple[str, str, str, bool]] = Counter()
+    final: list[tuple[Any, ...]] = []
+    for journey_id in sorted({j.id for j in journeys}):
+        if isinstance(state, MemoryStore):
+            counts.update((e.journey, e.step, e.outcome, e.exited) for e in state.steps if e.journey == journey_id)
+            rows: list[Any] = [i for i in state.instances if i.journey == journey_id]
+        else:
+            for _, _, records in state.histories(journey_id):
+                counts.update((journey_id, r.step, r.outcome, r.exited) for r in records)
+            rows = list(instances_of(state.store, journey_id))
+        final += sorted((journey_id, r.profile, r.entry, r.seq, r.entered_at, r.step, r.wake_at, r.wake_kind,
+                         r.ended_at, r.end) for r in rows)
+    return +counts, sorted(keys), final
+
+
+@settings(max_examples=max(1, EXAMPLES // 3), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                 HealthCheck.data_too_large])
+@given(scenario=scenarios(), chunk=st.integers(1, 5), data=st.data())
+def test_random_journeys_decide_the_same_over_sqlite_in_chunks(tmp_path_factory: pytest.TempPathFactory,
+                                                               scenario: Any, chunk: int, data: st.DataObject) -> None:
+    """The run-batch issue's determinism: for random journeys, the engine over the SQLite store, its fires and
+    wake-ups in chunks of any size and its run cut into passes (each a new engine over the reopened file),
+    reaches the decisions and message keys of one in-memory run in single waves."""
+    scenario = dataclasses.replace(scenario, versions=(1,) * len(scenario.documents))
+    memory = MemoryStore(copying=True)
+    whole = scenario.sim(memory)
+    whole.push(*scenario.built_events())
+    whole.run(scenario.horizon)
+    expected = _decisions(memory, scenario.journeys(), [m["key"] for m in whole.delivery.messages])
+    path = tmp_path_factory.mktemp("chunked") / "store.db"
+    with open_store(path, create=True) as store:
+        for compiled in scenario.journeys():
+            publish(store, compiled.id, [*compiled.steps, *(o for s in compiled.steps.values() for o in s.outcomes)])
+        SqliteStateStore(store).push(scenario.built_events(), at=T0)
+    cuts = sorted(data.draw(st.lists(st.integers(0, 20 * 24), max_size=2), label="hours of the passes"))
+    keys: list[str] = []
+    for now in [*(ORIGIN + dt.timedelta(hours=h) for h in cuts), scenario.horizon]:
+        with open_store(path) as store:
+            sim = scenario.sim(SqliteStateStore(store))  # type: ignore[arg-type]
+            sim.engine.chunk = chunk
+            sim.run(min(max(now, ORIGIN), scenario.horizon))
+            keys += [m["key"] for m in sim.delivery.messages]
+    with open_store(path) as store:
+        assert _decisions(SqliteStateStore(store), scenario.journeys(), keys) == expected
