@@ -44,8 +44,13 @@ row, so 10M instances are 10M rows. The keys and indexes, table by table:
   a partial index holds only what still has to be delivered.
 - fires: PRIMARY KEY (id, scheduled_at): one claim per (journey or campaign,
   scheduled time), won by exactly one run; its result or skip reason beside it.
-  The engine's state port marks each fire it processed `done` (its latest
-  is where the next pass's fires start).
+  A fire in progress is `claimed` with its progress, written in each chunk's
+  transaction: `members` the position reached in the audience read, `cursor`
+  the last identity entered (a rerun after a crash goes on after it, found
+  again in the audience as read then), `entered`; then `done`, `failed`
+  (`reason`: why, retried by later passes) or `skipped` (`reason`:
+  superseded, too_late, outside_window, no_live_version). The latest done
+  or skipped is where the next pass's fires start; `run` is the pass.
 - audience_members: the membership snapshot saved under each key (an
   incremental fire, an audience qualification; the next one compares with
   it), keyed for the read of one key; the row with the empty profile says a
@@ -54,7 +59,10 @@ row, so 10M instances are 10M rows. The keys and indexes, table by table:
 - events: `seq` is push order; UNIQUE event_id drops a retried push (NULLs
   never collide); a partial index holds the events still queued;
   event_results records what each listening journey did with each (journey
-  '' when none listens).
+  '' when none listens), written with the offer's own changes: a leftover's
+  `discarded` is rewritten `consumed` if a rematch takes it, and the event is
+  `done` only once every journey has its result, so a pass cut short offers
+  it again only to the journeys that have none.
 - overlay: update-profile's writes, keyed by (profile, field): the value and
   the source's value when written, as canonical JSON (store/state.py).
 - counters: named counts (profile-cap's), one row each.
