@@ -8,30 +8,34 @@ from typing import Annotated
 
 import typer
 
-from jo_cli.cli.publish import Format, FormatOption, NowOption, ProjectOption, StoreOption
+from jo_cli.cli.publish import Format, FormatOption, ProjectOption, StoreOption
 
 EXIT_LOCKED = 75  # EX_TEMPFAIL (sysexits.h): the run lock was held and --fail-if-locked was given
 
 
 def run_batch_command(
     ctx: typer.Context,
-    now: NowOption = None,
-    only: Annotated[list[str] | None, typer.Option("--only", help="Run only this journey id (repeatable); other "
-                                                   "ids' events stay queued.", show_default=False)] = None,
-    wait: Annotated[float, typer.Option("--wait", min=0, help="Wait up to SECONDS for the run lock (default: "
-                                        "skip the pass at once when another holds it).")] = 0.0,
+    now: Annotated[str | None, typer.Option("--now", help="Process what is due up to this time, ISO 8601 "
+                                            "(default: now).", show_default=False)] = None,
+    only: Annotated[list[str] | None, typer.Option("--only", metavar="ID", help="Run only this journey id "
+                                                   "(repeatable); other ids' events stay queued.",
+                                                   show_default=False)] = None,
+    wait: Annotated[float, typer.Option("--wait", min=0, metavar="SECONDS",
+                                        help="Wait up to SECONDS for the run lock (default: skip the pass at once "
+                                        "when another holds it).")] = 0.0,
     fail_if_locked: Annotated[bool, typer.Option("--fail-if-locked", help="Exit 75 rather than 0 when the run "
                                                  "lock is held.")] = False,
-    deliver_for: Annotated[str, typer.Option("--deliver-for", help="Delivery budget per pass (SMTP and "
-                                             "webhooks come with real delivery; outbox channels need none).")]
-    = "PT4M",
+    deliver_for: Annotated[str, typer.Option("--deliver-for", metavar="DURATION",
+                                             help="Delivery budget per pass (SMTP and webhooks come with real "
+                                             "delivery; outbox channels need none).")] = "PT4M",
     profiles: Annotated[Path | None, typer.Option("--profiles", help="The profile source (default: JO_PROFILES, "
                                                   "then jo.yaml's profiles.source).", dir_okay=False,
                                                   show_default=False)] = None,
-    max_rejected: Annotated[int | None, typer.Option("--max-rejected", min=0, help="Run nothing when more "
-                                                     "profile rows are rejected.", show_default=False)] = None,
-    chunk: Annotated[int, typer.Option("--chunk", min=1, help="Profiles per transaction of a fire or a wake-up.")]
-    = 5_000,
+    max_rejected: Annotated[int | None, typer.Option("--max-rejected", min=0, metavar="N",
+                                                     help="Run nothing when more profile rows are rejected.",
+                                                     show_default=False)] = None,
+    chunk: Annotated[int, typer.Option("--chunk", min=1, metavar="N",
+                                       help="Profiles per transaction of a fire or a wake-up.")] = 5_000,
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Print a summary (silent on success "
                                           "otherwise).")] = False,
     store: StoreOption = None,
