@@ -225,7 +225,7 @@ def _plan_fires(state: SqliteStateStore, loaded: _Loaded, inputs: ProjectInputs,
                                   and fire.scheduled_for not in resumed]
         version = journey.version if journey is not None else newest.version
         skips.extend(FireRecord(ident, version, fire.scheduled_for, "skipped", fire.skip)
-                     for fire in due if fire.skip is not None)
+                     for fire in due if fire.skip is not None and fire.scheduled_for not in resumed)
     return times, skips
 
 

@@ -48,7 +48,7 @@ def pass_args(project: Path, store: Path, now: str) -> tuple[str, ...]:
     return ("run-batch", "-C", str(project), "--store", str(store), "--now", now, "--chunk", CHUNK)
 
 
-def killed_pass(project: Path, store: Path, now: str, point: str, count: int) -> bool:
+def killed_pass(project: Path, store: Path, now: str, point: str, count: int, *extra: str) -> bool:
     """A pass in a forked child SIGKILLed the `count`th time it reaches crash point `point`; True if it was
     killed (False: the pass reached that point fewer times and finished)."""
     pid = os.fork()
@@ -56,7 +56,7 @@ def killed_pass(project: Path, store: Path, now: str, point: str, count: int) ->
         code = 99
         try:
             crash.arm(point, count)
-            code = quiet_run(*pass_args(project, store, now))
+            code = quiet_run(*pass_args(project, store, now), *extra)
         finally:
             os._exit(code)
     _, status = os.waitpid(pid, 0)

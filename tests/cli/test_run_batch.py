@@ -243,3 +243,27 @@ def test_a_version_closed_during_a_pass_takes_no_more_entries(run_jo, project: P
     summary = json.loads(ran.out)  # (the nested `jo close` took its own output)
     assert summary["entered"] == 40 and summary["fires"][0]["result"] == "processed"
     assert _rows(store, "SELECT count(*) FROM instances WHERE journey = 'everyone'") == [(40,)]
+
+
+def test_a_fire_cut_short_is_finished_by_a_later_pass_even_when_a_newer_fire_is_due(run_jo, project: Path,  # type: ignore[no-untyped-def]
+                                                                                     store: Path) -> None:
+    """A crash mid-fire, then the next pass after the next cron time: the claimed fire is resumed and finished
+    (never recorded `superseded` with half its members in), then the newer fire runs."""
+    from tests.cli.run_batch_helpers import killed_pass
+
+    (project / "audiences" / "everyone.yaml").write_text("kind: audience\nid: everyone\nwhere: 'true'\n")
+    (project / "journeys" / "everyone.yaml").write_text(
+        "kind: journey\nid: everyone\nentry: {type: audience, audience: everyone, schedule: {cron: '0 9 * * *'}, "
+        "next: pause}\nsettings: {reentrance: {allowed: false}}\nsteps:\n"
+        "  pause: {type: wait, duration: PT1H, next: end}\n")
+    assert run_jo("jo", "publish", "--store", str(store), "--now", PUBLISHED, cwd=project).code == 0
+    # Killed after its second commit: the skips, then the fire's first chunk of 40.
+    assert killed_pass(project, store, PASSES[0], "commit.after", 2, "--only", "everyone")
+    assert _rows(store, "SELECT status, members, entered FROM fires WHERE id = 'everyone' ORDER BY scheduled_at") \
+        == [("skipped", 0, 0), ("claimed", 40, 40)]
+    later = json.loads(_pass(run_jo, project, store, "2026-12-02T08:30:00Z", "--only", "everyone",
+                             "--format", "json").out)
+    assert [(f["scheduled_for"], f["result"]) for f in later["fires"]] == [
+        ("2026-12-01T08:00:00Z", "processed"), ("2026-12-02T08:00:00Z", "processed")]
+    assert later["entered"] == 381 - 5 - 40  # the rest of the first fire; nobody enters twice
+    assert later["discarded"] == {"reentrance_not_allowed": 376}
