@@ -20,11 +20,11 @@ from jo_cli.engine.model import Journey
 from jo_cli.engine.policy import Policy, channels_of, rule_sets_of
 from jo_cli.engine.ports import MessageRequest, RuleCounters
 from jo_cli.expr.runtime import format_datetime
+from jo_cli.store.outbox import MESSAGE_KEYS as OUTBOX_KEYS
 
 _FIRE_LOOKBACK = dt.timedelta(days=366)
-# The message object's keys in §7.5's order (absent fields omitted).
-MESSAGE_KEYS = ("key", "kind", "id", "version", "step", "profile", "channel", "to", "subject", "title", "body",
-                "text", "at", "status")
+# The message object's keys in §7.5's order (absent fields omitted): the outbox's, then `status`.
+MESSAGE_KEYS = (*OUTBOX_KEYS, "status")
 
 
 def fire_time(journey: Journey, now: dt.datetime) -> dt.datetime:

@@ -139,7 +139,7 @@ class _Loaded:
     journeys: list[Journey]
     live: dict[str, int]  # id -> its live version
     versions: dict[str, list[Version]]  # id -> every version, oldest first
-    documents: dict[tuple[str, int], dict[str, Any]]  # of the versions run
+    documents: dict[tuple[str, int], dict[str, Any]]  # every version's, read once for the pass
 
     def profile_fields(self, store: SqliteStore, inputs: ProjectInputs) -> frozenset[str] | None:
         """The top-level profile fields the versions run can read (their frozen templates included), so that
@@ -150,8 +150,10 @@ class _Loaded:
         zone_field = inputs.profiles_section.get("timezone_field")
         always = (inputs.identity, zone_field if isinstance(zone_field, str) else None)
         fields: set[str] = {name for name in always if name}
-        for (ident, version), document in self.documents.items():
-            found = profile_fields(document, root=inputs.root, audiences=audiences,
+        for journey in self.journeys:
+            ident, version = journey.id, journey.version
+            assert version is not None
+            found = profile_fields(self.documents[ident, version], root=inputs.root, audiences=audiences,
                                    channels=inputs.index.section("channels"), always=always,
                                    files=FrozenFiles(version_files(store, ident, version), f"{ident} v{version}"))
             if found is None:
@@ -175,11 +177,11 @@ def _load_versions(store: SqliteStore, inputs: ProjectInputs, only: frozenset[st
         everything[ident] = versions
         first = versions[0].published_at
         for version in versions:
-            if version.status != "live" and version.active == 0:
-                continue
             document = version_document(store, ident, version.version)
             assert document is not None
-            documents[ident, version.version] = document
+            documents[ident, version.version] = document  # the fire planner reads every version's schedule
+            if version.status != "live" and version.active == 0:
+                continue
             journeys.append(compile_journey(document, version=version.version, project_zone=inputs.zone,
                                             first_published=first, numeric_refs=inputs.numeric_refs))
             if version.status == "live":
@@ -200,19 +202,18 @@ def _plan_fires(state: SqliteStateStore, loaded: _Loaded, inputs: ProjectInputs,
         number = loaded.live.get(ident)
         journey = by_version.get((ident, number)) if number is not None else None
         newest = versions[-1]
+        # The journey's zone: the planner applies a schedule's own `timezone` over it.
         if journey is None:
-            document = version_document(state.store, ident, newest.version) or {}
+            document = loaded.documents[ident, newest.version]
             entry = document.get("entry") or {}
             if entry.get("type") != "audience":
                 continue
-            plan = entry.get("schedule")
-            zone = _schedule_zone(plan, document, inputs)
+            plan, zone = entry.get("schedule"), _journey_zone(document, inputs)
         else:
             if journey.entry.type != "audience":
                 continue
             plan, zone = journey.entry.schedule, journey.zone
-            zone = (schedule.load_zone(str(plan["timezone"])) if plan and plan.get("timezone") else None) or zone
-        published = [planner.Published(v.published_at, _schedule_of(state.store, ident, v.version))
+        published = [planner.Published(v.published_at, _schedule_of(loaded.documents[ident, v.version]))
                      for v in versions]
         origin = planner.schedule_origin(published, zone=zone)
         window = (journey.start, journey.end) if journey is not None else (None, None)
@@ -229,20 +230,16 @@ def _plan_fires(state: SqliteStateStore, loaded: _Loaded, inputs: ProjectInputs,
     return times, skips
 
 
-def _schedule_of(store: SqliteStore, ident: str, version: int) -> Mapping[str, Any] | None:
-    entry = (version_document(store, ident, version) or {}).get("entry") or {}
+def _schedule_of(document: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    entry = document.get("entry") or {}
     plan = entry.get("schedule")
     return plan if isinstance(plan, dict) else None
 
 
-def _schedule_zone(plan: Any, document: Mapping[str, Any], inputs: ProjectInputs) -> Any:
-    names = [plan.get("timezone") if isinstance(plan, dict) else None,
-             (document.get("settings") or {}).get("timezone")]
-    for name in names:
-        zone = schedule.load_zone(str(name)) if name else None
-        if zone is not None:
-            return zone
-    return inputs.zone
+def _journey_zone(document: Mapping[str, Any], inputs: ProjectInputs) -> Any:
+    """A version's zone as its compiled journey has it: `settings.timezone`, else the project's."""
+    name = (document.get("settings") or {}).get("timezone")
+    return (schedule.load_zone(str(name)) if name else None) or inputs.zone
 
 
 def run_pass(inputs: ProjectInputs, store: SqliteStore, options: RunOptions, *, wall_now: dt.datetime,

@@ -25,6 +25,7 @@ so a crash between commits leaves it parked as before, to be woken again.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import operator
@@ -326,7 +327,7 @@ class Engine:
             record.entered += self._enter_all(journey, chunk, at)
             record.position, record.last = begin + len(chunk), chunk[-1]
             if begin + size < len(members):
-                self.changes.fires.append(FireRecord(**{name: getattr(record, name) for name in _FIRE_FIELDS}))
+                self.changes.fires.append(dataclasses.replace(record))  # its progress so far
                 self.commit()
         record.status = "done"
         self.changes.fires.append(record)
@@ -558,9 +559,6 @@ def _resume_at(members: Sequence[str], record: FireRecord) -> int:
         return members.index(record.last or "") + 1
     except ValueError:
         return min(record.position, len(members))
-
-
-_FIRE_FIELDS = ("journey", "version", "at", "status", "reason", "position", "last", "entered")
 
 
 def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:

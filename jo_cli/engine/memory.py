@@ -87,7 +87,6 @@ class MemoryStore:
         # Parked instance seq -> its bucket entry: an entry left by an earlier parking is stale even when its
         # time and kind equal the new one's. An instance moved on or ended has none.
         self._parked: dict[int, tuple[int, Instance]] = {}
-        self._last_fire: dict[str, dt.datetime] = {}
         self._members: dict[str, frozenset[str]] = {}
         self._events: list[tuple[dt.datetime, int, QueuedEvent]] = []
         self._done: set[int] = set()
@@ -177,7 +176,13 @@ class MemoryStore:
         return {name: self._counters[name] for name in names if name in self._counters}
 
     def last_fires(self, journeys: Sequence[str]) -> dict[str, dt.datetime]:
-        return {journey: self._last_fire[journey] for journey in journeys if journey in self._last_fire}
+        wanted = set(journeys)
+        found: dict[str, dt.datetime] = {}
+        for (journey, at), record in self._fire_records.items():  # the records as they are now
+            if journey in wanted and record.status in ("done", "skipped") and (journey not in found
+                                                                                 or at > found[journey]):
+                found[journey] = at
+        return found
 
     def fire_progress(self, journey: str, at: dt.datetime) -> FireRecord | None:
         record = self._fire_records.get((journey, at))
@@ -212,13 +217,6 @@ class MemoryStore:
             self._fire_records[journey, at] = dataclasses.replace(record)
             if record.status in ("done", "skipped"):
                 self.fires.append((journey, at))
-            # The latest done or skipped, from the records as they are now (one may be written again).
-            recorded = [when for (jid, when), kept in self._fire_records.items()
-                        if jid == journey and kept.status in ("done", "skipped")]
-            if recorded:
-                self._last_fire[journey] = max(recorded)
-            else:
-                self._last_fire.pop(journey, None)
         self._members.update(changes.members)
         for result in changes.event_results:
             self._results[result.event, result.journey or ""] = result
