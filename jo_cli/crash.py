@@ -3,7 +3,8 @@ SIGKILL the Nth time (default the first) it passes point NAME, as `kill -9` woul
 
 Points: `commit.before` (a unit of work is about to be written), `commit.inside` (written, not committed),
 `commit.after` (committed), `run.start` (the runs row is written), `run.end` (before the summary is recorded),
-`export.inside` and `ack.inside` (the outbox commands, after reading / before committing). When the variable
+`export.inside` (before each message `jo outbox export` writes) and `ack.inside` (`jo outbox ack`'s update
+made, not committed). When the variable
 is unset (always, outside the crash tests) a point costs one comparison.
 """
 

@@ -23,6 +23,7 @@ def export_command(
     project_dir: ProjectOption = None,
 ) -> None:
     """Write the messages of outbox channels as JSON Lines in seq order (each with its status and seq)."""
+    from jo_cli import crash
     from jo_cli.cli.publish import open_project_store
     from jo_cli.errors import JoError
     from jo_cli.store.outbox import STATUSES, export
@@ -33,6 +34,7 @@ def export_command(
     with opened:
         for message in export(opened, channels=_outbox_channels(root), status=None if status == "all" else status,
                               after=after):
+            crash.point("export.inside")
             typer.echo(json.dumps(message, ensure_ascii=False))
 
 
@@ -46,6 +48,7 @@ def ack_command(
     project_dir: ProjectOption = None,
 ) -> None:
     """Mark the pending messages of outbox channels up to and including SEQ as sent."""
+    from jo_cli import crash
     from jo_cli.cli.publish import open_project_store, parse_now
     from jo_cli.errors import JoError
     from jo_cli.store.outbox import acknowledge, last_seq
@@ -56,6 +59,7 @@ def ack_command(
             raise JoError(f"--through {through}: the outbox's last seq is {last_seq(opened)}; acknowledge only "
                           "what an export handed on")
         marked = acknowledge(opened, channels=_outbox_channels(root), through=through, at=parse_now(now))
+        crash.point("ack.inside")
     typer.echo(f"{marked:,} message{'s' if marked != 1 else ''} marked sent (through seq {through})")
 
 

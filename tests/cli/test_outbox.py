@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -59,3 +63,45 @@ def test_ack_marks_what_was_handed_on_and_only_that(run_jo, project: Path, tmp_p
     assert beyond.code == 2 and "last seq is 3" in beyond.err
     bad = run_jo("jo", "outbox", "export", "--status", "lost", *store, cwd=project)
     assert bad.code == 2 and "--status lost" in bad.err
+
+
+def _jo_killed_at(point: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`jo ARGS` in a new process SIGKILLed at crash point `point` (`NAME:N`), as kill -9 would; its output
+    unbuffered, so what it wrote before the kill reaches the pipe."""
+    return subprocess.run([sys.executable, "-m", "jo_cli", *args], capture_output=True, text=True, check=False,
+                          env={**os.environ, "JO_CRASH_AT": point, "PYTHONUNBUFFERED": "1"})
+
+
+def test_an_export_killed_midway_then_resumed_after_its_last_line_hands_on_each_message_once(
+        run_jo, project: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A consumer keeps the complete lines of a killed export and asks again `--after` the last seq it kept:
+    whatever message the kill came at, together the two exports are the whole outbox, each message once."""
+    store = ("--store", str(tmp_path / "run.db"))
+    with open_store(tmp_path / "run.db") as opened, opened.write():
+        add_messages(opened, [_message(f"q{n}") for n in range(5)], created_at=AT)
+    whole = [json.loads(line) for line in run_jo("jo", "outbox", "export", *store, cwd=project).out.splitlines()]
+    assert len(whole) == 7
+    for kill in range(1, len(whole) + 1):
+        killed = _jo_killed_at(f"export.inside:{kill}", "outbox", "export", "-C", str(project), *store)
+        assert killed.returncode == -signal.SIGKILL
+        kept = [json.loads(line) for line in killed.stdout.split("\n")[:-1]]  # a line cut short is not kept
+        assert kept == whole[:kill - 1]
+        after = kept[-1]["seq"] if kept else 0
+        rest = run_jo("jo", "outbox", "export", "--after", str(after), *store, cwd=project)
+        assert kept + [json.loads(line) for line in rest.out.splitlines()] == whole, f"killed at message {kill}"
+
+
+def test_an_ack_killed_before_its_commit_marks_nothing_and_its_rerun_marks_all(
+        run_jo, project: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    store = ("--store", str(tmp_path / "run.db"))
+
+    def statuses() -> list[str]:
+        every = run_jo("jo", "outbox", "export", "--status", "all", *store, cwd=project)
+        return [json.loads(line)["status"] for line in every.out.splitlines()]
+
+    killed = _jo_killed_at("ack.inside", "outbox", "ack", "--through", "3", "-C", str(project), *store)
+    assert killed.returncode == -signal.SIGKILL and killed.stdout == ""
+    assert statuses() == ["pending", "pending"]
+    again = run_jo("jo", "outbox", "ack", "--through", "3", *store, cwd=project)
+    assert again.out == "2 messages marked sent (through seq 3)\n"
+    assert statuses() == ["sent", "sent"]
