@@ -72,8 +72,8 @@ def _jo_killed_at(point: str, *args: str) -> subprocess.CompletedProcess[str]:
                           env={**os.environ, "JO_CRASH_AT": point, "PYTHONUNBUFFERED": "1"})
 
 
-def test_an_export_killed_midway_then_resumed_after_its_last_line_hands_on_each_message_once(
-        run_jo, project: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_an_export_killed_midway_then_resumed_after_its_last_line_hands_on_each_message_once(  # type: ignore[no-untyped-def]
+        run_jo, project: Path, tmp_path: Path) -> None:
     """A consumer keeps the complete lines of a killed export and asks again `--after` the last seq it kept:
     whatever message the kill came at, together the two exports are the whole outbox, each message once."""
     store = ("--store", str(tmp_path / "run.db"))
@@ -91,8 +91,8 @@ def test_an_export_killed_midway_then_resumed_after_its_last_line_hands_on_each_
         assert kept + [json.loads(line) for line in rest.out.splitlines()] == whole, f"killed at message {kill}"
 
 
-def test_an_ack_killed_before_its_commit_marks_nothing_and_its_rerun_marks_all(
-        run_jo, project: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_an_ack_killed_before_its_commit_marks_nothing_and_its_rerun_marks_all(  # type: ignore[no-untyped-def]
+        run_jo, project: Path, tmp_path: Path) -> None:
     store = ("--store", str(tmp_path / "run.db"))
 
     def statuses() -> list[str]:
