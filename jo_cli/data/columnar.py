@@ -19,6 +19,8 @@ the rules:
 
 from __future__ import annotations
 
+import array
+import bisect
 import functools
 import io
 from collections.abc import Callable, Generator, Iterator
@@ -28,10 +30,10 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from jo_cli.data.cells import CellError, kind_of, naive_datetime, to_datetime
-from jo_cli.data.csv_reader import place
+from jo_cli.data.csv_reader import Row, place
 
 if TYPE_CHECKING:
-    from jo_cli.data.csv_reader import Reject, Row, TableReader, _Plan
+    from jo_cli.data.csv_reader import Reject, TableReader, _Plan
     from jo_cli.data.csv_reader import _Column as ReaderColumn
 
 _INTEGER = r"^[+-]?[0-9]{1,18}$"
@@ -106,6 +108,7 @@ def rows(reader: TableReader, plan: _Plan, frame: pl.DataFrame) -> Iterator[Row 
                        is_kept_datetime=column.index in kept_datetimes)
                if column.index in needed or column.convert is not None or column.is_datetime else None
                for column in plan.columns]
+    repeated = _repeated(plan, columns)
     mostly_failing = False
     for start in range(0, frame.height, SLICE):
         size = min(SLICE, frame.height - start)
@@ -113,12 +116,27 @@ def rows(reader: TableReader, plan: _Plan, frame: pl.DataFrame) -> Iterator[Row 
             for number, record in enumerate(frame.slice(start, size).rows()):
                 yield reader._convert(plan, start + number + 2, _record(record))
             continue
-        failing = yield from _slice(reader, plan, frame, columns, start, size)
+        failing = yield from _slice(reader, plan, frame, columns, start, size, repeated)
         mostly_failing = failing * 2 > size
 
 
+def _repeated(plan: _Plan, columns: list[_Column | None]) -> set[int] | None:
+    """The rows whose identity is empty or shared with another row: only they need `_admit`'s check against
+    the identities accepted so far (None: every row does). Known at once from an identity column of
+    strings or integers written in their common spelling; any other identity column is checked row by row."""
+    if plan.id_index is None:
+        return set()
+    column = columns[plan.id_index]
+    if column is None or column.slow or column.is_datetime:
+        return None
+    keys = column.cells if column.strings else column.typed
+    if keys is None or keys.dtype not in (pl.String, pl.Int64):
+        return None
+    return set((keys.is_null() | keys.is_duplicated()).arg_true().to_list())
+
+
 def _slice(reader: TableReader, plan: _Plan, frame: pl.DataFrame, columns: list[_Column | None], start: int,
-           size: int) -> Generator[Row | Reject, None, int]:
+           size: int, repeated: set[int] | None) -> Generator[Row | Reject, None, int]:
     """The items of rows `start`..`start + size`; returns how many rows `_convert` had to read again."""
     from jo_cli.data.csv_reader import Reject
 
@@ -157,7 +175,11 @@ def _slice(reader: TableReader, plan: _Plan, frame: pl.DataFrame, columns: list[
                 reader.rejected += 1
                 yield failure
                 continue
-        yield admit(plan, line, None if identities is None else identities[number], row)
+        if repeated is not None and start + number not in repeated:  # an identity no other row has
+            reader.accepted += 1
+            yield Row(line, row)
+        else:
+            yield admit(plan, line, None if identities is None else identities[number], row)
     return len(failed)
 
 
@@ -212,10 +234,13 @@ class _Column:
     def __init__(self, column: ReaderColumn, cells: pl.Series, *, keep: bool, is_kept_datetime: bool) -> None:
         fast, typed = _fast(column, cells, keep=keep, is_kept_datetime=is_kept_datetime)
         present = cells.is_not_null() & (cells != "")  # an empty cell is None, as in `_convert`
-        self.cells = cells
-        self.slow = present if fast is None else present & ~fast.fill_null(False)
         self.keep = keep
+        self.is_datetime = column.is_datetime
         self.strings = fast is not None and typed is cells  # kept as written: "" still to become None
+        # Worked out for the whole column at once (a polars call per slice costs more than the slice's cells).
+        self.cells = cells.replace("", None) if keep and self.strings else cells
+        slow = present if fast is None else present & ~fast.fill_null(False)
+        self.slow = array.array("q", slow.arg_true().to_list())  # the rows whose cell takes the converter
         self.typed = None if not keep or fast is None or self.strings else \
             pl.select(pl.when(fast.fill_null(False)).then(typed)).to_series()
         self.check = _check(column, is_kept_datetime=is_kept_datetime)
@@ -233,16 +258,19 @@ class _Column:
             if self.typed is not None:
                 result = self.typed.slice(start, size).to_list()
             elif self.strings:
-                result = self.cells.slice(start, size).replace("", None).to_list()
+                result = self.cells.slice(start, size).to_list()
                 if self.shared is not None:
                     share = self.shared.setdefault
                     result = [share(cell, cell) for cell in result]
             else:
                 result = [None] * size
-        places = self.slow.slice(start, size).arg_true().to_list()
+        slow = self.slow
+        first = bisect.bisect_left(slow, start)
+        places = slow[first:bisect.bisect_left(slow, start + size, first)].tolist()
         if places:
             check = self.check
-            for place, cell in zip(places, self.cells.slice(start, size).gather(places).to_list(), strict=True):
+            for place, cell in zip(places, self.cells.gather(places).to_list(), strict=True):
+                place -= start
                 try:
                     value = check(cell)
                 except CellError:
