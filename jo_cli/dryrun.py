@@ -70,7 +70,7 @@ class ShowingStore(MemoryStore):
     def start(self, instance: Instance) -> None:
         super().start(instance)  # a sharing store's: as the instance enters, before its wave runs and sends
         shown = self.shown
-        if instance.profile not in shown and len(shown) < self.show:
+        if len(shown) < self.show and instance.profile not in shown:
             shown[instance.profile] = len(shown)
 
     def record_steps(self, journey: str, version: int | None, at: dt.datetime, processed_at: dt.datetime,

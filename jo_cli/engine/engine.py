@@ -84,9 +84,10 @@ class Engine:
         self._ends: dict[tuple[str, int | None], dt.datetime] = {}
         self.changes = ports.store.changes()
         # The hot path of every entry and wake-up (ports are fixed for the engine's life).
+        self._source = ports.profiles
         self._row = ports.profiles.get
         self._overlays = ports.store.overlays
-        self._zone = ports.profiles.zone
+        self._zone_in = ports.profiles.zone_in
         self._new_seq = ports.store.new_seq
 
     # ------------------------------------------------------------ the timeline
@@ -193,8 +194,10 @@ class Engine:
     def _view(self, identity: str, stored: _Overlay | None) -> dict[str, Any] | None:
         """`view` with the overlay the store holds already read (`stored`); this unit's writes go over it."""
         row = self._row(identity)
-        if row is None:
-            return None
+        return None if row is None else self._over(identity, row, stored)
+
+    def _over(self, identity: str, row: dict[str, Any], stored: _Overlay | None) -> dict[str, Any]:
+        """`_view` of the source row `row`."""
         written = self.changes.overlays.get(identity) if self.changes.overlays else None
         overlay = stored if written is None else {**(stored or {}), **written}
         if not overlay:
@@ -214,9 +217,17 @@ class Engine:
     def _load(self, instance: Instance, journey: Journey, overlay: _Overlay | None) -> bool:
         """Read the profile for a run of `instance` (`overlay`: the store's); False when it is gone from the
         source."""
-        instance.data = self._view(instance.profile, overlay)
-        instance.zone = self._zone(instance.profile) if journey.use_profile_timezone else None
-        return instance.data is not None
+        if instance.read_from is self._source and overlay is None and not self.changes.overlays:
+            return True  # read from this very source when it entered or last woke, and nothing written over it
+        identity = instance.profile
+        row = self._row(identity)
+        if row is None:
+            instance.data = instance.read_from = None
+            return False
+        instance.data = self._over(identity, row, overlay)
+        instance.zone = self._zone_in(identity, row) if journey.use_profile_timezone else None
+        instance.read_from = self._source
+        return True
 
     # ------------------------------------------------------------ entries (§6.2)
 
@@ -227,8 +238,8 @@ class Engine:
         recorded."""
         state = self.changes.entry_state(journey.id, identity) or stored
         reason = None
-        data = self._view(identity, overlay)
-        if data is None:
+        row = self._row(identity)
+        if row is None:
             reason = "unknown_profile"
         elif not in_window:
             reason = "outside_window"
@@ -244,8 +255,10 @@ class Engine:
         instance = Instance(seq=self._new_seq(), journey=journey.id, version=journey.version,
                             profile=identity, entry=(state[0] if state else 0) + 1, entered_at=at, event=event)
         self.changes.start(instance)
-        instance.data = data
-        instance.zone = self._zone(identity) if journey.use_profile_timezone else None
+        assert row is not None
+        instance.data = self._over(identity, row, overlay)
+        instance.zone = self._zone_in(identity, row) if journey.use_profile_timezone else None
+        instance.read_from = self._source
         return instance
 
     def _entering(self, journey: Journey, identities: Iterable[str], at: dt.datetime,
@@ -255,7 +268,7 @@ class Engine:
         wave = Wave(self, journey, at)
         store, first, in_window = self.ports.store, journey.entry.next, journey.in_window(at)
         for chunk in _chunks(identities, READ_CHUNK):
-            states = store.entry_states(journey.id, chunk)
+            states = {} if self.changes.holds(store) else store.entry_states(journey.id, chunk)
             overlays = self._overlays(chunk)
             for identity in chunk:
                 instance = self.enter(journey, identity, at, event, states.get(identity), overlays.get(identity),

@@ -25,6 +25,7 @@ from jo_cli.engine.engine import Engine
 from jo_cli.engine.model import Journey
 from jo_cli.engine.ports import (
     EARLY_WAKES,
+    LATE_WAKES,
     ActionResult,
     Changes,
     Decision,
@@ -48,6 +49,7 @@ from jo_cli.expr.runtime import EvalContext, resolve_local
 _T = TypeVar("_T")
 _SEQ = operator.attrgetter("seq")
 _WAKE_AND_SEQ = operator.attrgetter("wake_at", "seq")
+_NO_BUCKET: tuple[None, bool, list[Any]] = (None, False, [])
 
 
 def _same(value: _T) -> _T:
@@ -87,6 +89,8 @@ class MemoryStore:
         # Parked instance seq -> its bucket entry: an entry left by an earlier parking is stale even when its
         # time and kind equal the new one's. An instance moved on or ended has none.
         self._parked: dict[int, tuple[int, Instance]] = {}
+        # The bucket the last parking went to, by its time's identity: valid while that bucket is in the index.
+        self._last_bucket: tuple[dt.datetime | None, bool, list[tuple[int, Instance]]] = _NO_BUCKET
         self._members: dict[str, frozenset[str]] = {}
         self._events: list[tuple[dt.datetime, int, QueuedEvent]] = []
         self._done: set[int] = set()
@@ -136,6 +140,7 @@ class MemoryStore:
                     return at
             heapq.heappop(times)
             del buckets[at]
+            self._last_bucket = _NO_BUCKET
         return None
 
     def next_wake(self) -> dt.datetime | None:
@@ -146,6 +151,7 @@ class MemoryStore:
         due: list[Instance] = []
         classes = {kind in EARLY_WAKES for kind in kinds}
         for early in classes:
+            whole = set(kinds) >= set(EARLY_WAKES if early else LATE_WAKES)  # every kind of the class is due
             times, buckets = self._times[early], self._buckets[early]
             kept: list[dt.datetime] = []
             while times and times[0] <= at:
@@ -153,10 +159,12 @@ class MemoryStore:
                 # A read takes nothing: the entries stay until the commit that moves their instances on.
                 parked = self._parked
                 bucket = [entry for entry in buckets.pop(when) if parked.get(entry[0]) is entry]
+                self._last_bucket = _NO_BUCKET
                 if bucket:
                     buckets[when] = bucket
                     kept.append(when)
-                taken = [instance for _, instance in bucket if instance.wake_kind in kinds]
+                taken = [instance for _, instance in bucket] if whole else \
+                    [instance for _, instance in bucket if instance.wake_kind in kinds]
                 taken.sort(key=_SEQ)
                 due.extend(taken)
             for when in kept:
@@ -255,10 +263,14 @@ class MemoryStore:
         else:
             entry = self._parked[seq] = (seq, instance)
             early = instance.wake_kind in EARLY_WAKES
-            bucket = self._buckets[early].get(at)
-            if bucket is None:  # wake-ups are kept per time: a wave parks thousands at one instant
-                bucket = self._buckets[early][at] = []
-                heapq.heappush(self._times[early], at)
+            last_at, last_early, bucket = self._last_bucket
+            if at is not last_at or early is not last_early:  # a wave parks thousands at one instant
+                found = self._buckets[early].get(at)
+                if found is None:  # wake-ups are kept per time
+                    found = self._buckets[early][at] = []
+                    heapq.heappush(self._times[early], at)
+                bucket = found
+                self._last_bucket = at, early, bucket
             bucket.append(entry)
 
     def record_steps(self, journey: str, version: int | None, at: dt.datetime, processed_at: dt.datetime,
@@ -360,6 +372,9 @@ class SharingChanges(Changes):
     def changed_in(self, journey: str) -> Iterable[Instance]:
         return ()  # the store's active instances are already as this unit left them
 
+    def holds(self, store: object) -> bool:
+        return store is self._store  # not a store wrapped around it (a dry-run over a run store's history)
+
 
 def _check_seconds(changes: Changes) -> None:
     """A copying store stands for a database: it refuses what one would, a time with a fraction of a second."""
@@ -398,7 +413,7 @@ class MemoryProfiles:
                   on_reject: Callable[[Any], None] | None = None) -> MemoryProfiles:
         """From a `TableReader`'s rows; rejects (they are `unknown_profile`) go to `on_reject`."""
         profiles = cls({}, zone_field=zone_field)
-        values, named_zone = profiles.rows, profiles._named_zone
+        values, named, named_zone = profiles.rows, profiles._named, profiles._named_zone
         invalid: list[tuple[int, Any]] = []  # (line, zone name) of the first rows naming an invalid zone
         invalid_count = 0
         for row in rows:
@@ -412,7 +427,7 @@ class MemoryProfiles:
             values[key] = data
             if zone_field:
                 name = data.get(zone_field)
-                if name is not None and named_zone(name) is None:
+                if name is not None and (named[name] if name in named else named_zone(name)) is None:
                     invalid_count += 1
                     if len(invalid) < KEPT_INVALID_ZONES:
                         invalid.append((row.line, name))
@@ -426,7 +441,12 @@ class MemoryProfiles:
         if self.zone_field is None:
             return self.zones.get(identity)
         row = self.rows.get(identity)
-        name = row.get(self.zone_field) if row is not None else None
+        return None if row is None else self.zone_in(identity, row)
+
+    def zone_in(self, identity: str, row: Mapping[str, Any]) -> ZoneInfo | None:
+        if self.zone_field is None:
+            return self.zones.get(identity)
+        name = row.get(self.zone_field)
         if name is None:
             return None
         try:  # every row's zone name was loaded as it was read (the hot path of every entry and wake-up)

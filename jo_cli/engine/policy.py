@@ -139,6 +139,7 @@ RenderHook = Callable[[MessageRequest, dict[str, Any]], "str | None"]
 @dataclass(frozen=True, slots=True)
 class _StepPlan:
     step: Any  # kept, so that the id the plan is filed under stays this step's
+    rules: str | None  # the rule set name it was worked out for
     marketing: bool
     consent: tuple[str, ...] | None  # the consent field's path (marketing messages only)
     address: tuple[str, ...] | None
@@ -170,6 +171,9 @@ class Policy:
         self.keep = keep
         self._releases: dict[tuple[int, ZoneInfo, dt.datetime], Any] = {}
         self._plans: dict[tuple[int, str | None], _StepPlan] = {}
+        self._last: _StepPlan | None = None  # the plan of the last request (a wave asks one step at a time)
+        # (at, plan, the start of each of its caps' windows at `at`): worked out once per wave and step
+        self._windows: tuple[dt.datetime | None, _StepPlan | None, tuple[dt.datetime, ...]] = (None, None, ())
 
     def rule_set(self, request: MessageRequest) -> RuleSet | None:
         name = request.rules or "default"
@@ -181,7 +185,7 @@ class Policy:
         channel = self.channels.get(step.channel) or Channel(step.channel, None, None)
         marketing = step.category != "transactional"
         rules = self.rule_set(request) if marketing else None
-        return _StepPlan(step, marketing,
+        return _StepPlan(step, request.rules, marketing,
                          tuple(channel.consent.split(".")) if marketing and channel.consent else None,
                          tuple(channel.address.split(".")) if channel.address else None,
                          tuple(cap for cap in rules.caps if step.channel in cap.channels) if rules else (),
@@ -189,9 +193,12 @@ class Policy:
 
     def decide(self, request: MessageRequest) -> Decision:
         step, instance = request.step, request.instance
-        plan = self._plans.get((id(step), request.rules))
-        if plan is None or plan.step is not step:
-            plan = self._plans[id(step), request.rules] = self._plan(request)
+        plan = self._last
+        if plan is None or plan.step is not step or plan.rules != request.rules:
+            plan = self._plans.get((id(step), request.rules))
+            if plan is None or plan.step is not step:
+                plan = self._plans[id(step), request.rules] = self._plan(request)
+            self._last = plan
         profile = instance.data
         if plan.consent is not None and field_at(profile, plan.consent) is False:
             return _NO_CONSENT
@@ -201,10 +208,15 @@ class Policy:
         marketing = plan.marketing
         if marketing:
             at = request.at
-            for cap in plan.caps:
-                if self.counters.count(instance.profile, cap.channels, after=durations.earlier(at, cap.per),
-                                       until=at) >= cap.max:
-                    return _CAPPED
+            if plan.caps:
+                seen_at, seen_plan, starts = self._windows
+                if seen_at is not at or seen_plan is not plan:
+                    starts = tuple(durations.earlier(at, cap.per) for cap in plan.caps)
+                    self._windows = at, plan, starts
+                count = self.counters.count
+                for cap, after in zip(plan.caps, starts, strict=True):
+                    if count(instance.profile, cap.channels, after=after, until=at) >= cap.max:
+                        return _CAPPED
             quiet = plan.quiet
             if quiet is not None:
                 # The instance's zone, when its journey reads it, is the profile's (and at hand).

@@ -33,11 +33,11 @@ class Instance:
 
     `step` is where it is parked (or runs); `wake_at`/`wake_kind` say when and
     why it resumes. `data` and `zone` are the profile as the current run reads
-    it; a store does not keep them.
+    it, from the profile source `read_from`; a store does not keep them.
     """
 
     __slots__ = ("actions", "data", "end", "ended_at", "entered_at", "entry", "event", "journey", "messages",
-                 "profile", "reached_at", "seq", "step", "version", "wake_at", "wake_kind", "zone")
+                 "profile", "reached_at", "read_from", "seq", "step", "version", "wake_at", "wake_kind", "zone")
 
     def __init__(self, *, seq: int, journey: str, version: int | None, profile: str, entry: int,
                  entered_at: dt.datetime, event: dict[str, Any] | None = None) -> None:
@@ -59,6 +59,7 @@ class Instance:
         self.ended_at: dt.datetime | None = None
         self.data: dict[str, Any] | None = None
         self.zone: ZoneInfo | None = None
+        self.read_from: object = None
 
     @property
     def active(self) -> bool:
@@ -201,6 +202,9 @@ class Clock(Protocol):
 
 
 class ProfileSource(Protocol):
+    """The profiles as one run reads them. A source does not change under an engine: an instance keeps the
+    row it read (`Instance.read_from`) for its next steps; a changed source is a new object."""
+
     def get(self, identity: str) -> dict[str, Any] | None:
         """The profile's typed values (dotted columns nested), or None when it is not (or no longer) there."""
 
@@ -209,6 +213,9 @@ class ProfileSource(Protocol):
 
     def zone(self, identity: str) -> ZoneInfo | None:
         """The profile's own time zone, when its timezone field names a valid one."""
+
+    def zone_in(self, identity: str, row: Mapping[str, Any]) -> ZoneInfo | None:
+        """`zone(identity)` where `row` is what `get(identity)` just gave (the source is not read again)."""
 
 
 class AudienceBook(Protocol):
@@ -331,6 +338,10 @@ class Changes:
 
     def changed_in(self, journey: str) -> Iterable[Instance]:
         return (self._latest.get(journey) or {}).values()
+
+    def holds(self, store: object) -> bool:
+        """Whether `entry_state` gives `store`'s entry states too (nothing to read from it first)."""
+        return False
 
     def record_steps(self, journey: str, version: int | None, at: dt.datetime, processed_at: dt.datetime,
                      groups: Sequence[StepGroup]) -> None:

@@ -11,6 +11,7 @@ it counts in the same order. An instance leaves the wave when it parks
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import hashlib
 import operator
@@ -87,6 +88,7 @@ class Wave:
         # target runs or the groups are flushed, both of which clear it.
         self._routes: dict[tuple[str, str, str | None, str | None],
                            tuple[list[Instance], list[Instance] | None]] = {}
+        self._deadline: tuple[dt.datetime | None, dt.datetime] = (None, self.at)  # (entered_at, its deadline)
 
     # ------------------------------------------------------------ moving
 
@@ -146,7 +148,11 @@ class Wave:
     def park(self, instance: Instance, step: Step, wake_at: dt.datetime, kind: WakeKind) -> None:
         """Wait at `step` until `wake_at`, or until the instance's P91D lifetime ends, whichever is first."""
         wake_at = second_up(wake_at)
-        deadline = later(instance.entered_at, INSTANCE_LIFETIME)
+        entered, deadline = self._deadline
+        if instance.entered_at is not entered:  # a fire's members share one entry time: worked out once
+            entered = instance.entered_at
+            deadline = later(entered, INSTANCE_LIFETIME)
+            self._deadline = entered, deadline
         if wake_at >= deadline:
             wake_at, kind = deadline, "expire"
         instance.step = step.id
@@ -233,9 +239,13 @@ def split_bucket(journey: str, step: str, identity: str) -> int:
 
 
 def _split(wave: Wave, step: Step, batch: list[Instance]) -> None:
+    paths = step.paths
+    bounds = [path.basis_points << 64 for path in paths]  # cumulative: the first bound above the bucket's
+    last = len(paths) - 1
+    journey = wave.journey.id
     for instance in batch:
-        scaled = split_bucket(wave.journey.id, step.id, instance.profile) * 10_000
-        path = next((p for p in step.paths if scaled < p.basis_points << 64), step.paths[-1])
+        path = paths[min(bisect.bisect_right(bounds, split_bucket(journey, step.id, instance.profile) * 10_000),
+                         last)]
         wave.take(instance, step, path.name, path.next)
 
 
@@ -296,9 +306,12 @@ def _profile_cap(wave: Wave, step: Step, batch: list[Instance]) -> None:
 
 
 def _wait(wave: Wave, step: Step, batch: list[Instance]) -> None:
+    # One wake-up time for the whole batch when the wait is a duration: one object, its hash computed once
+    # by the store's index of wake-ups.
+    fixed = second_up(later(wave.at, step.duration)) if step.duration is not None else None
     for instance in batch:
-        if step.duration is not None:
-            wake: Any = later(wave.at, step.duration)
+        if fixed is not None:
+            wake: Any = fixed
         else:
             assert step.until is not None
             wake = wave.evaluate(step.until, instance, step)
@@ -337,8 +350,10 @@ def _message(wave: Wave, step: Step, batch: list[Instance]) -> None:
     message_key = journey_message_keys(journey.id, step.id)
     for instance in batch:
         key = message_key(instance.profile, instance.entry)
-        released = instance.seq in wave.released
-        wave.released.discard(instance.seq)
+        released = False
+        if wave.released and instance.seq in wave.released:
+            released = True
+            wave.released.discard(instance.seq)
         request = MessageRequest(key=key, journey=journey.id, version=journey.version, step=step,
                                  rules=step.rules or journey.rules, instance=instance, at=wave.at, released=released)
         decision = engine.ports.policy.decide(request)

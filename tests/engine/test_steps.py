@@ -597,6 +597,32 @@ steps:
     assert [(e.journey, e.outcome) for e in sim.step_events() if e.step == "r"] == [("reader", "gold")]
 
 
+@pytest.mark.parametrize("ping", ["2026-12-01T20:00:00", "2026-12-02T08:00:00"])  # before the wake-up, at it
+def test_a_waiting_instance_wakes_to_an_update_profile_made_while_it_waited(ping: str) -> None:
+    """An instance keeps the row it read for its next steps only while nothing is written over it: another
+    journey's update-profile, committed while it waits or in the very unit that wakes it, is what it reads."""
+    writer = journey("""
+id: writer
+entry: {type: event, event: ping, next: w}
+steps:
+  w: {type: update-profile, set: {tier: '"gold"'}, next: end}
+""")
+    waiter = journey("""
+id: waiter
+entry: {type: audience, audience: all, next: pause}
+steps:
+  pause: {type: wait, duration: P1D, next: later}
+  later:
+    type: condition
+    paths: [{name: gold, when: 'profile.tier == "gold"', next: end}]
+    otherwise: end
+""")
+    rows = {"p1": {"id": "p1", "tier": "silver"}, "p2": {"id": "p2", "tier": "silver"}}
+    sim = simulate([writer, waiter], rows, audiences={"all": "true"})
+    sim.push(event("ping", ping)).run("2026-12-03T00:00:00")
+    assert _outcomes(sim, "later") == {"p1": "gold", "p2": "otherwise"}
+
+
 # ---------------------------------------------------------------- end
 
 
