@@ -418,6 +418,7 @@ class Engine:
             wave = waves.get((journey_id, version))
             if wave is None:
                 wave = waves[journey_id, version] = Wave(self, journey, at)
+            onward = None  # the wake-up's "next", looked up once per run of instances
             for instance in group:
                 kind = instance.wake_kind
                 instance.wake_at = instance.wake_kind = None
@@ -431,7 +432,9 @@ class Engine:
                 elif kind == "timeout":
                     wave.take(instance, step, "timeout", step.timeout_next or step.next)
                 else:
-                    wave.take(instance, step, "next", step.next)
+                    if onward is None:
+                        onward = wave.mover(step, "next", step.next)
+                    onward(instance)
         for wave in waves.values():
             self._run(wave)
             self.commit()  # a wave with its exits and jump entries (the instances of the next: still parked)

@@ -137,6 +137,36 @@ class Wave:
         else:
             pending.append(instance)
 
+    def mover(self, step: Step, outcome: str, target: str | None,
+              detail: str | None = None) -> Callable[[Instance], None]:
+        """`take(instance, step, outcome, target, detail)` with its two lists looked up once, for the loop of a
+        handler (or of a wake-up) over many instances: get it when the first instance takes that way (an
+        outcome nobody took has no step event group), use it until the loop ends (the target has not run
+        and the step events are not flushed before then)."""
+        key = (step.id, outcome, detail, False)
+        events = self.groups.get(key)
+        if events is None:
+            events = self.groups[key] = []
+        record = events.append
+        if target is None or target == END:
+            finish, at = self.engine.finish, self.at
+
+            def end(instance: Instance) -> None:
+                record(instance)
+                finish(instance, END, at)
+
+            return end
+        pending = self.pending.get(target)
+        if pending is None:
+            pending = self.pending[target] = []
+        add = pending.append
+
+        def move(instance: Instance) -> None:
+            record(instance)
+            add(instance)
+
+        return move
+
     def fail(self, instance: Instance, step: Step, detail: str) -> None:
         """An evaluation error: `on_error` when the step has one, else the instance ends with `error`."""
         if step.on_error:
@@ -211,15 +241,19 @@ class Wave:
 
 
 def _condition(wave: Wave, step: Step, batch: list[Instance]) -> None:
+    movers: list[Callable[[Instance], None] | None] = [None] * len(step.paths)
     for instance in batch:
-        for path in step.paths:
+        for number, path in enumerate(step.paths):
             assert path.when is not None
             value = wave.evaluate(path.when, instance, step)
             if isinstance(value, EvalFailure):
                 wave.fail(instance, step, f"{path.name}: {value.message}")
                 break
             if value is True:
-                wave.take(instance, step, path.name, path.next)
+                move = movers[number]
+                if move is None:
+                    move = movers[number] = wave.mover(step, path.name, path.next)
+                move(instance)
                 break
         else:
             _otherwise(wave, step, instance)
@@ -243,10 +277,14 @@ def _split(wave: Wave, step: Step, batch: list[Instance]) -> None:
     bounds = [path.basis_points << 64 for path in paths]  # cumulative: the first bound above the bucket's
     last = len(paths) - 1
     journey = wave.journey.id
+    movers: list[Callable[[Instance], None] | None] = [None] * len(paths)
     for instance in batch:
-        path = paths[min(bisect.bisect_right(bounds, split_bucket(journey, step.id, instance.profile) * 10_000),
-                         last)]
-        wave.take(instance, step, path.name, path.next)
+        number = min(bisect.bisect_right(bounds, split_bucket(journey, step.id, instance.profile) * 10_000), last)
+        move = movers[number]
+        if move is None:
+            path = paths[number]
+            move = movers[number] = wave.mover(step, path.name, path.next)
+        move(instance)
 
 
 def in_time_window(path: Path, local: dt.datetime) -> bool:
@@ -261,18 +299,26 @@ def in_time_window(path: Path, local: dt.datetime) -> bool:
 
 
 def _time_condition(wave: Wave, step: Step, batch: list[Instance]) -> None:
-    chosen: dict[ZoneInfo, Path | None] = {}  # every instance in a zone sees the same local time
+    # Every instance in a zone sees the same local time: one path per zone (None: otherwise).
+    chosen: dict[ZoneInfo, Callable[[Instance], None] | None] = {}
+    movers: dict[str, Callable[[Instance], None]] = {}
     for instance in batch:
         zone = instance.zone or wave.journey.zone
         if zone in chosen:
-            path = chosen[zone]
+            move = chosen[zone]
         else:
             local = wave.at.astimezone(zone)
-            path = chosen[zone] = next((p for p in step.paths if in_time_window(p, local)), None)
-        if path is None:
+            path = next((p for p in step.paths if in_time_window(p, local)), None)
+            move = None
+            if path is not None:
+                move = movers.get(path.name)
+                if move is None:
+                    move = movers[path.name] = wave.mover(step, path.name, path.next)
+            chosen[zone] = move
+        if move is None:
             _otherwise(wave, step, instance)
         else:
-            wave.take(instance, step, path.name, path.next)
+            move(instance)
 
 
 def _date_condition(wave: Wave, step: Step, batch: list[Instance]) -> None:
@@ -348,6 +394,7 @@ def _wait_for_event(wave: Wave, step: Step, batch: list[Instance]) -> None:
 def _message(wave: Wave, step: Step, batch: list[Instance]) -> None:
     journey, engine = wave.journey, wave.engine
     message_key = journey_message_keys(journey.id, step.id)
+    sent: Callable[[Instance], None] | None = None
     for instance in batch:
         key = message_key(instance.profile, instance.entry)
         released = False
@@ -366,7 +413,9 @@ def _message(wave: Wave, step: Step, batch: list[Instance]) -> None:
             instance.messages = {**instance.messages, step.id: key}
             if decision.message is not None:
                 engine.changes.messages.append(decision.message)  # the outbox row, committed with the instance
-            wave.take(instance, step, "sent", step.next)
+            if sent is None:
+                sent = wave.mover(step, "sent", step.next)
+            sent(instance)
         elif decision.exit:
             wave.record(instance, step.id, "excluded", decision.reason)
             engine.finish(instance, decision.exit, wave.at)
@@ -425,9 +474,11 @@ def _jump(wave: Wave, step: Step, batch: list[Instance]) -> None:
 
 
 def _end(wave: Wave, step: Step, batch: list[Instance]) -> None:
+    wave.record(batch[0], step.id, "end")  # a handler runs for a batch of one at least
+    wave.groups[step.id, "end", None, False].extend(batch[1:])
+    finish, at = wave.engine.finish, wave.at
     for instance in batch:
-        wave.record(instance, step.id, "end")
-        wave.engine.finish(instance, step.id, wave.at)
+        finish(instance, step.id, at)
 
 
 HANDLERS: dict[str, Callable[[Wave, Step, list[Instance]], None]] = {
