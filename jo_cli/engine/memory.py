@@ -484,13 +484,11 @@ class Audiences:
             return [identity for identity in identities if identity in definition]
         # One context for the whole read, pointed at each profile in turn (the common case: no recursion).
         context = _MemberContext(self, at)
-        zone_of, default = self.profiles.zone, self.zone
         members: list[str] = []
         for identity, profile in self.views(identities):  # (an audience reading itself: cut by `contains`)
             if profile is None:
                 continue
             context.identity, context.profile = identity, profile
-            context.zone = zone_of(identity) or default
             if definition(profile, None, context) is True:
                 members.append(identity)
         return members
@@ -513,16 +511,22 @@ class Audiences:
 
 
 class _MemberContext(EvalContext):
-    """The evaluation context of an audience read: `now` fixed, the profile and its zone set per row."""
+    """The evaluation context of an audience read: `now` fixed, the profile set per row, its zone looked up
+    only when an expression reads it (most never do)."""
 
     def __init__(self, audiences: Audiences, at: dt.datetime) -> None:  # not super().__init__(): see in_audience
         self.now = at
-        self.zone = audiences.zone
+        self._zone_of = audiences.profiles.zone
+        self._default = audiences.zone
         self.journey = {}
         self.actions = {}
         self._audiences = audiences
         self.identity = ""
         self.profile: Mapping[str, Any] | None = None
+
+    @property
+    def zone(self) -> ZoneInfo:  # type: ignore[override]
+        return self._zone_of(self.identity) or self._default
 
     def in_audience(self, name: str) -> bool:
         return self._audiences.contains(name, self.identity, self.profile, self.now)

@@ -45,6 +45,16 @@ def test_audience_fire_enters_members_in_source_row_order() -> None:
     assert {e.at.isoformat() for e in sim.step_events()} == {"2026-12-01T08:00:00+00:00"}
 
 
+def test_an_audience_where_reads_the_time_in_each_profile_zone() -> None:
+    """12:00Z on Tuesday 1 December is already Wednesday in Kiritimati (UTC+14), still Tuesday in Los Angeles
+    and in the project zone (Paris) of a profile without one."""
+    j = journey("entry: {type: audience, audience: wednesday, next: done}\nsteps:\n  done: {type: end}")
+    rows = {name: {"id": name} for name in ("p1", "p2", "p3")}
+    sim = simulate(j, rows, zones={"p1": "Pacific/Kiritimati", "p2": "America/Los_Angeles"},
+                   audiences={"wednesday": "dayOfWeek(now()) == 3"}, origin="2026-12-01T12:00:00")
+    assert _entries(sim.run("2026-12-02T00:00:00")) == [("p1", 1)]
+
+
 def test_audience_without_schedule_fires_once() -> None:
     j = journey("entry: {type: audience, audience: all, next: done}\nsteps:\n  done: {type: end}")
     sim = simulate(j, audiences={"all": "true"}).run("2026-12-01T08:00:00").run("2026-12-20T00:00:00")
