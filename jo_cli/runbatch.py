@@ -140,6 +140,9 @@ class _Loaded:
     live: dict[str, int]  # id -> its live version
     versions: dict[str, list[Version]]  # id -> every version, oldest first
     documents: dict[tuple[str, int], dict[str, Any]]  # every version's, read once for the pass
+    # With --only: the live versions of the other ids its journeys jump to (and those jump to in turn). A jump
+    # enters them at the origin's time (§6.4); their own fires, events and wake-ups wait for their passes.
+    reachable: list[Journey] = field(default_factory=list)
 
     def profile_fields(self, store: SqliteStore, inputs: ProjectInputs) -> frozenset[str] | None:
         """The top-level profile fields the versions run can read (their frozen templates included), so that
@@ -150,7 +153,7 @@ class _Loaded:
         zone_field = inputs.profiles_section.get("timezone_field")
         always = (inputs.identity, zone_field if isinstance(zone_field, str) else None)
         fields: set[str] = {name for name in always if name}
-        for journey in self.journeys:
+        for journey in (*self.journeys, *self.reachable):
             ident, version = journey.id, journey.version
             assert version is not None
             found = profile_fields(self.documents[ident, version], root=inputs.root, audiences=audiences,
@@ -186,7 +189,32 @@ def _load_versions(store: SqliteStore, inputs: ProjectInputs, only: frozenset[st
                                             first_published=first, numeric_refs=inputs.numeric_refs))
             if version.status == "live":
                 live[ident] = version.version
-    return _Loaded(journeys, live, everything, documents)
+    reachable = _jump_targets(store, inputs, journeys, only, documents) if only else []
+    return _Loaded(journeys, live, everything, documents, reachable)
+
+
+def _jump_targets(store: SqliteStore, inputs: ProjectInputs, journeys: list[Journey], only: frozenset[str],
+                  documents: dict[tuple[str, int], dict[str, Any]]) -> list[Journey]:
+    """The live versions of the ids outside `only` that `journeys` jump to, directly or through each other."""
+    found: dict[str, Journey] = {}
+    todo = list(journeys)
+    while todo:
+        for step in todo.pop().steps.values():
+            target = step.action if step.type == "jump" else None
+            if target is None or target in only or target in found:
+                continue
+            versions = versions_of(store, target)
+            live = next((v for v in versions if v.status == "live" and v.kind == "journey"), None)
+            if live is None:
+                continue  # no live version: the jump's entry is not made (the pass's other ids are no help)
+            document = version_document(store, target, live.version)
+            assert document is not None
+            documents[target, live.version] = document
+            found[target] = compile_journey(document, version=live.version, project_zone=inputs.zone,
+                                            first_published=versions[0].published_at,
+                                            numeric_refs=inputs.numeric_refs)
+            todo.append(found[target])
+    return list(found.values())
 
 
 def _plan_fires(state: SqliteStateStore, loaded: _Loaded, inputs: ProjectInputs,
@@ -288,7 +316,7 @@ def run_pass(inputs: ProjectInputs, store: SqliteStore, options: RunOptions, *, 
                   delivery=_Committed(), actions=DryRunActions(), jumps=RecordedJumps(), clock=FixedClock(wall_now),
                   fires=_PlannedFires(times))
     engine = Engine(loaded.journeys, ports, live=loaded.live, chunk=options.chunk,
-                    hold=_held_events(store, loaded, options.only))
+                    hold=_held_events(store, loaded, options.only), jump_targets=loaded.reachable)
     book.views = engine.views
     engine.run_until(now, qualify=True)
     problems = [f"fire {r.journey} at {format_datetime(r.at)} failed: {r.reason}"

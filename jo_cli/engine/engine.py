@@ -60,8 +60,11 @@ class Engine:
 
     def __init__(self, journeys: Sequence[Journey], ports: Ports, *,
                  live: Mapping[str, int | None] | None = None, chunk: int | None = None,
-                 hold: frozenset[str] | None = None) -> None:
+                 hold: frozenset[str] | None = None, jump_targets: Sequence[Journey] = ()) -> None:
         self.ports = ports
+        # Live versions of ids this engine does not run that its jumps enter all the same (a pass over some
+        # journeys only): a jump is its origin's work, at its time (§6.4).
+        self.jump_targets = {journey.id: journey for journey in jump_targets}
         # A pass over some journeys only (`run-batch --only`): events named here (other journeys listen to
         # them) are offered to these journeys but stay queued for the others; events nobody here listens to
         # are left alone. None: every journey is here.
@@ -293,7 +296,7 @@ class Engine:
             self._entering(target, [identity], at, payload).run()
 
     def jump(self, target: str, instance: Instance, payload: dict[str, Any], at: dt.datetime) -> None:
-        journey = self.live.get(target)
+        journey = self.live.get(target) or self.jump_targets.get(target)
         if journey is None:
             self.ports.jumps.jump(target, instance.profile, payload, at=at, origin=instance.journey)
         else:

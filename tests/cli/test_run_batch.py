@@ -4,6 +4,8 @@ same decisions as a dry-run."""
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import json
 import sqlite3
 import subprocess
@@ -14,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from jo_cli.store import open_store
+from jo_cli.store.instances import instances_of
 from jo_cli.store.lock import run_lock
 from tests.cli.run_batch_helpers import PASSES, PUBLISHED, published_demo
 from tests.conftest import REPO, check_golden, copy_demo
@@ -172,6 +176,26 @@ def test_only_runs_the_named_ids_and_leaves_the_others_events_queued(run_jo, pro
     full = json.loads(_pass(run_jo, project, store, PASSES[1], "--format", "json").out)
     assert full["events"]["consumed"] > 0
     assert _rows(store, "SELECT count(*) FROM events WHERE done = 0 AND at <= 1796126400") == [(0,)]
+
+
+def test_only_still_enters_the_journeys_its_journeys_jump_to(run_jo, project: Path, store: Path,  # type: ignore[no-untyped-def]
+                                                             tmp_path: Path) -> None:
+    """§6.4: a jump enters its target at the origin's time, whatever the pass runs: `--only abandoned-cart`
+    enters concierge-callback for the big carts as a full pass does (its own callback_requested events stay
+    queued for its own pass: p090's)."""
+    full = tmp_path / "full.db"
+    published_demo(project, full)
+    assert _pass(run_jo, project, full, PASSES[2]).code == 0
+    assert _pass(run_jo, project, store, PASSES[2], "--only", "abandoned-cart").code == 0
+
+    def entered(path: Path) -> list[tuple[str, dt.datetime, list[str]]]:
+        with contextlib.closing(open_store(path, readonly=True)) as opened:
+            return [(row.profile, row.entered_at, [record.step for record in row.history])
+                    for row in instances_of(opened, "concierge-callback")]
+
+    by_jump = [row for row in entered(full) if row[0] != "p090"]
+    assert len(by_jump) == 3 and entered(store) == by_jump
+    assert _rows(store, "SELECT count(*) FROM events WHERE name = 'callback_requested' AND done = 0") == [(3,)]
 
 
 def test_bad_input_exits_2_and_runs_nothing(run_jo, project: Path, store: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
