@@ -29,9 +29,9 @@ from jo_cli.assembly import TemplateRender, message_policy
 from jo_cli.data.csv_reader import count_rejects
 from jo_cli.engine.engine import Engine
 from jo_cli.engine.files import FrozenFiles
-from jo_cli.engine.memory import Audiences, DryRunActions, FixedClock, MemoryProfiles, RecordedJumps
+from jo_cli.engine.memory import Audiences, DryRunActions, FixedClock, MemoryProfiles
 from jo_cli.engine.model import Journey, compile_journey
-from jo_cli.engine.ports import AudienceFailure, Changes, FireRecord, Ports
+from jo_cli.engine.ports import AudienceFailure, Changes, Discard, FireRecord, Ports
 from jo_cli.engine.project import ProjectInputs
 from jo_cli.errors import JoError
 from jo_cli.expr.runtime import format_datetime
@@ -106,6 +106,24 @@ class _Committed:
 
     def submit(self, message: Mapping[str, Any]) -> None:
         pass
+
+
+class _NotLive:
+    """Jumps to an id with no live version (closed, stopped, or never published): the profile does not enter,
+    and the target records the discard `no_live_version` (§12: a jump's failures are discards in the target),
+    in the origin's unit of work. An id never published is filed under version 0."""
+
+    def __init__(self, store: SqliteStore, changes: Callable[[], Changes]) -> None:
+        self.store = store
+        self.changes = changes
+        self._latest: dict[str, int] = {}
+
+    def jump(self, journey: str, profile: str, payload: Mapping[str, Any], *, at: dt.datetime, origin: str) -> None:
+        version = self._latest.get(journey)
+        if version is None:
+            versions = versions_of(self.store, journey)
+            version = self._latest[journey] = versions[-1].version if versions else 0
+        self.changes().discards.append(Discard(journey, version, profile, "no_live_version", at))
 
 
 class _PlannedFires:
@@ -313,7 +331,8 @@ def run_pass(inputs: ProjectInputs, store: SqliteStore, options: RunOptions, *, 
     policy = message_policy(inputs.index.config, counters=counters, project_zone=inputs.zone, zone_of=profiles.zone,
                             render=TemplateRender(files_of), status="pending")
     ports = Ports(store=counting, profiles=profiles, audiences=_Book(book, broken), policy=policy,
-                  delivery=_Committed(), actions=DryRunActions(), jumps=RecordedJumps(), clock=FixedClock(wall_now),
+                  delivery=_Committed(), actions=DryRunActions(), jumps=_NotLive(store, lambda: engine.changes),
+                  clock=FixedClock(wall_now),
                   fires=_PlannedFires(times))
     engine = Engine(loaded.journeys, ports, live=loaded.live, chunk=options.chunk,
                     hold=_held_events(store, loaded, options.only), jump_targets=loaded.reachable)

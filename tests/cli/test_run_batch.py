@@ -198,6 +198,18 @@ def test_only_still_enters_the_journeys_its_journeys_jump_to(run_jo, project: Pa
     assert _rows(store, "SELECT count(*) FROM events WHERE name = 'callback_requested' AND done = 0") == [(3,)]
 
 
+def test_a_jump_to_a_closed_journey_is_a_discard_in_it(run_jo, project: Path, store: Path) -> None:  # type: ignore[no-untyped-def]
+    """§12: a jump's failures are discards in the target; one with no live version enters nobody."""
+    assert run_jo("jo", "close", "concierge-callback", "--store", str(store), cwd=project).code == 0
+    ran = _pass(run_jo, project, store, PASSES[2], "--format", "json")
+    assert ran.code == 0, ran.err
+    assert json.loads(ran.out)["discarded"].get("no_live_version") == 3  # the three big carts
+    assert _rows(store, "SELECT journey, version, count FROM discards WHERE reason = 'no_live_version'") == [
+        ("concierge-callback", 1, 3)]
+    with contextlib.closing(open_store(store, readonly=True)) as opened:
+        assert list(instances_of(opened, "concierge-callback")) == []  # nor does its own event (closed)
+
+
 def test_bad_input_exits_2_and_runs_nothing(run_jo, project: Path, store: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     missing = _pass(run_jo, project, store, PASSES[0], "--profiles", str(tmp_path / "none.csv"))
     assert missing.code == 2 and "no such profile source" in missing.err
