@@ -180,18 +180,18 @@ class WatchedPolicy:
 
     def decide(self, request: MessageRequest) -> Decision:
         decision = self.policy.decide(request)
-        instance = request.instance
-        shown = instance.profile in self.shown
         if decision.outcome == "queued":
-            if shown and not request.released:  # held again at its release (back-to-back windows): the first time stays
+            # held again at its release (back-to-back windows): the first time stays
+            if not request.released and request.instance.profile in self.shown:
                 self.queued_at[request.key] = request.at
             return decision
         if request.released:
             self.delayed[request.step.id] += 1
         if decision.reason == "render_error":
+            instance = request.instance
             text = f"render_error: {(decision.message or {}).get('error') or 'the render failed'}"
             self.render_errors.setdefault(request.step.id, Counter())[text] += 1
-            if shown:
+            if instance.profile in self.shown:
                 self.render_error_of[instance.profile, instance.entry, request.step.id] = text
         return decision
 
