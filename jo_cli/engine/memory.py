@@ -44,7 +44,7 @@ from jo_cli.engine.ports import (
     whole_seconds,
 )
 from jo_cli.expr.compile import Compiled
-from jo_cli.expr.runtime import EvalContext, resolve_local
+from jo_cli.expr.runtime import EvalContext
 
 _T = TypeVar("_T")
 _SEQ = operator.attrgetter("seq")
@@ -624,8 +624,8 @@ class ScheduleFires:
         if not plan:
             return [self.origin] if after is None and self.origin <= until else []
         zone = (schedule.load_zone(plan["timezone"]) if plan.get("timezone") else None) or journey.zone
-        start = _local(plan.get("start"), zone)
-        stop = _local(plan.get("until"), zone)
+        start = schedule.local_instant(plan.get("start"), zone)
+        stop = schedule.local_instant(plan.get("until"), zone)
         base = after or (durations.earlier(start, dt.timedelta(microseconds=1)) if start else self.origin)
         fires: list[dt.datetime] = []
         for fire in schedule.cron_fires(plan["cron"], zone, after=base):
@@ -634,16 +634,6 @@ class ScheduleFires:
                 break
             fires.append(fire)
         return fires
-
-
-def _local(text: Any, zone: Any) -> dt.datetime | None:
-    parsed = schedule.parse_datetime(text) if text is not None else None
-    if parsed is None:
-        return None
-    try:
-        return (resolve_local(parsed, zone) if parsed.tzinfo is None else parsed).astimezone(dt.UTC)
-    except OverflowError:  # within a day of the calendar's end
-        return durations.NEVER if parsed.year > 5000 else durations.ALWAYS
 
 
 def memory_engine(journeys: Sequence[Journey], *, profiles: MemoryProfiles,
