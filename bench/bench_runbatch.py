@@ -1,6 +1,6 @@
 """SPEC §11: `jo run-batch` entering N profiles through entry -> condition -> wait, against the floor.
 
-    python bench/bench_runbatch.py [--rows 1000000] [--repeat 3] [--chunk 5000]
+    python bench/bench_runbatch.py [--rows 1000000] [--repeat 3] [--chunk 5000] [--shape park|send]
 
 A temporary project holds bench_csv's 15-column profile file and schema, an
 audience of everyone, and a journey read once (an audience entry without a
@@ -17,6 +17,11 @@ six-column rows (reference/perf.md §4's row) into a fresh WAL store file in
 one transaction with synchronous=FULL. Printed: seconds (medians), the ratio
 (bar: 3x), rows written per profile, bytes per profile in the store file, and
 the pass's peak RSS (bar: 1 GB at 1M; 2 GB at 5M).
+
+`--shape send` is the costlier pass no bar names yet: every profile goes
+through a message step (consent, capping and quiet hours of a rule set, the
+subject and HTML body rendered from templates, one outbox row and one
+capping row each) before the wait. The floor is the same.
 """
 
 from __future__ import annotations
@@ -52,17 +57,32 @@ JOURNEY = {
         "done": {"type": "end"},
     },
 }
+SEND_JOURNEY = {
+    "kind": "journey", "id": "bench",
+    "entry": {"type": "audience", "audience": "everyone", "next": "mail"},
+    "steps": {
+        "mail": {"type": "message", "channel": "email", "next": "settle",
+                 "content": {"subject": "Hi {{ profile.first_name }}",
+                             "body": "<p>Hi {{ profile.first_name }}, your tier is {{ profile.tier }}.</p>"}},
+        "settle": {"type": "wait", "duration": "P3D", "next": "done"},
+        "done": {"type": "end"},
+    },
+}
+SEND_RULES = {"default": {"capping": [{"channels": ["email"], "max": 3, "per": "P7D"}],
+                          "quiet_hours": {"windows": [{"from": "21:00", "to": "08:00"}], "timezone": "profile",
+                                          "handling": "queue"}}}
 NOW = "2026-12-01T08:00:00Z"
 
 
-def make_project(root: Path, rows: int) -> None:
+def make_project(root: Path, rows: int, *, send: bool = False) -> None:
     for folder in ("data", "journeys", "audiences"):
         (root / folder).mkdir(parents=True)
     generate(root / "data" / "profiles.csv", rows)
     (root / "data" / "profiles.schema.json").write_text(json.dumps(SCHEMA), encoding="utf-8")
-    (root / "jo.yaml").write_text(json.dumps(PROJECT), encoding="utf-8")
+    (root / "jo.yaml").write_text(json.dumps({**PROJECT, "rules": SEND_RULES} if send else PROJECT),
+                                  encoding="utf-8")
     (root / "audiences" / "everyone.yaml").write_text(json.dumps(AUDIENCE), encoding="utf-8")
-    (root / "journeys" / "bench.yaml").write_text(json.dumps(JOURNEY), encoding="utf-8")
+    (root / "journeys" / "bench.yaml").write_text(json.dumps(SEND_JOURNEY if send else JOURNEY), encoding="utf-8")
 
 
 def insert_floor(path: Path, rows: int) -> float:
@@ -94,10 +114,12 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--chunk", type=int, default=5_000)
+    parser.add_argument("--shape", choices=["park", "send"], default="park",
+                        help="park: entry -> condition -> wait (the bar's); send: a rendered message before the wait")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as temp:
         root = Path(temp) / "project"
-        make_project(root, args.rows)
+        make_project(root, args.rows, send=args.shape == "send")
         store = Path(temp) / "run.db"
         floors: list[float] = []
         runs: list[float] = []
@@ -118,8 +140,9 @@ def main() -> None:
         base, ours = statistics.median(floors), statistics.median(runs)
         run_rows = sum(count for name, count in written.items() if name not in ("versions", "version_files",
                                                                                   "version_names", "frozen_files"))
-        print(f"{args.rows:,} profiles (15 columns), entry -> condition -> wait P3D, chunks of {args.chunk:,}, "
-              f"median of {args.repeat}; entered {summary['entered']:,}")
+        steps = "entry -> message -> wait P3D" if args.shape == "send" else "entry -> condition -> wait P3D"
+        print(f"{args.rows:,} profiles (15 columns), {steps}, chunks of {args.chunk:,}, "
+              f"median of {args.repeat}; entered {summary['entered']:,}; outbox {summary['outbox']}")
         print(f"floor (csv.reader + conversions, then executemany of {args.rows:,} rows): {base:.2f} s")
         print(f"jo run-batch (whole process):                                  {ours:.2f} s")
         print(f"ratio: {ours / base:.2f}x (SPEC §11 bar: 3x)")

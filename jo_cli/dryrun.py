@@ -178,6 +178,9 @@ class WatchedPolicy:
         self.delayed: Counter[str] = Counter()  # step -> messages released after quiet hours
         self.queued_at: dict[str, dt.datetime] = {}  # message key -> when quiet hours first held it
 
+    def prepare(self, profiles: Sequence[str], at: dt.datetime) -> None:
+        self.policy.prepare(profiles, at)
+
     def decide(self, request: MessageRequest) -> Decision:
         decision = self.policy.decide(request)
         if decision.outcome == "queued":

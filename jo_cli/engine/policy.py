@@ -13,7 +13,7 @@ one message object (§7.5) handed to delivery, and counted for capping.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -171,6 +171,8 @@ class Policy:
         self.keep = keep
         self._releases: dict[tuple[int, ZoneInfo, dt.datetime], Any] = {}
         self._plans: dict[tuple[int, str | None], _StepPlan] = {}
+        # The longest capping window of any rule set: what `prepare` has the counters read ahead.
+        self._longest = max((cap.per for rules in rule_sets.values() for cap in rules.caps), default=None)
         self._last: _StepPlan | None = None  # the plan of the last request (a wave asks one step at a time)
         # (at, plan, the start of each of its caps' windows at `at`): worked out once per wave and step
         self._windows: tuple[dt.datetime | None, _StepPlan | None, tuple[dt.datetime, ...]] = (None, None, ())
@@ -190,6 +192,13 @@ class Policy:
                          tuple(channel.address.split(".")) if channel.address else None,
                          tuple(cap for cap in rules.caps if step.channel in cap.channels) if rules else (),
                          rules.quiet_hours if rules else None)
+
+    def prepare(self, profiles: Sequence[str], at: dt.datetime) -> None:
+        """A message step is about to ask about `profiles` at `at`: counters that read ahead (a store's) read
+        their messages in every capping window at once."""
+        prefetch = getattr(self.counters, "prefetch", None)
+        if prefetch is not None and self._longest is not None:
+            prefetch(profiles, after=durations.earlier(at, self._longest))
 
     def decide(self, request: MessageRequest) -> Decision:
         step, instance = request.step, request.instance

@@ -227,6 +227,8 @@ class AudienceBook(Protocol):
 
 
 class MessagePolicy(Protocol):
+    """A policy may also have `prepare(profiles, at)`, called before a message step decides a batch."""
+
     def decide(self, request: MessageRequest) -> Decision:
         """Consent, address, capping, quiet hours, rendering (§7.5, §7.6)."""
 

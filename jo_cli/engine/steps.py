@@ -395,6 +395,9 @@ def _message(wave: Wave, step: Step, batch: list[Instance]) -> None:
     journey, engine = wave.journey, wave.engine
     message_key = journey_message_keys(journey.id, step.id)
     sent: Callable[[Instance], None] | None = None
+    prepare = getattr(engine.ports.policy, "prepare", None)  # a policy may read the batch's counts at once
+    if prepare is not None:
+        prepare([instance.profile for instance in batch], wave.at)
     for instance in batch:
         key = message_key(instance.profile, instance.entry)
         released = False
