@@ -413,7 +413,7 @@ class MemoryProfiles:
                   on_reject: Callable[[Any], None] | None = None) -> MemoryProfiles:
         """From a `TableReader`'s rows; rejects (they are `unknown_profile`) go to `on_reject`."""
         profiles = cls({}, zone_field=zone_field)
-        values, named, named_zone = profiles.rows, profiles._named, profiles._named_zone
+        values, named_zone = profiles.rows, profiles._named_zone
         invalid: list[tuple[int, Any]] = []  # (line, zone name) of the first rows naming an invalid zone
         invalid_count = 0
         for row in rows:
@@ -427,7 +427,7 @@ class MemoryProfiles:
             values[key] = data
             if zone_field:
                 name = data.get(zone_field)
-                if name is not None and (named[name] if name in named else named_zone(name)) is None:
+                if name is not None and named_zone(name) is None:
                     invalid_count += 1
                     if len(invalid) < KEPT_INVALID_ZONES:
                         invalid.append((row.line, name))
