@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -178,7 +178,7 @@ class WatchedPolicy:
         self.delayed: Counter[str] = Counter()  # step -> messages released after quiet hours
         self.queued_at: dict[str, dt.datetime] = {}  # message key -> when quiet hours first held it
 
-    def prepare(self, profiles: Sequence[str], at: dt.datetime) -> None:
+    def prepare(self, profiles: Iterable[str], at: dt.datetime) -> None:
         self.policy.prepare(profiles, at)
 
     def decide(self, request: MessageRequest) -> Decision:

@@ -13,7 +13,7 @@ one message object (§7.5) handed to delivery, and counted for capping.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -193,7 +193,7 @@ class Policy:
                          tuple(cap for cap in rules.caps if step.channel in cap.channels) if rules else (),
                          rules.quiet_hours if rules else None)
 
-    def prepare(self, profiles: Sequence[str], at: dt.datetime) -> None:
+    def prepare(self, profiles: Iterable[str], at: dt.datetime) -> None:
         """A message step is about to ask about `profiles` at `at`: counters that read ahead (a store's) read
         their messages in every capping window at once."""
         prefetch = getattr(self.counters, "prefetch", None)

@@ -397,7 +397,7 @@ def _message(wave: Wave, step: Step, batch: list[Instance]) -> None:
     sent: Callable[[Instance], None] | None = None
     prepare = getattr(engine.ports.policy, "prepare", None)  # a policy may read the batch's counts at once
     if prepare is not None:
-        prepare([instance.profile for instance in batch], wave.at)
+        prepare((instance.profile for instance in batch), wave.at)  # read only by counters that prefetch
     for instance in batch:
         key = message_key(instance.profile, instance.entry)
         released = False
